@@ -1,0 +1,39 @@
+/* cli.h — what the command files share: option parsing with --help, error reporting, and
+ * the prototypes of the commands that main.c dispatches to.
+ *
+ * Each command lives in its own cmd_<group>.c file as `int cmd_<group>_<verb>(argc, argv)`
+ * receiving the arguments after its command words, and returns the process exit status. */
+#ifndef NEEDLE_CLI_H
+#define NEEDLE_CLI_H
+
+typedef enum { OPT_STRING, OPT_INT, OPT_DOUBLE, OPT_FLAG } cli_opt_kind;
+
+typedef struct {
+    const char *name; /* without the leading "--" */
+    cli_opt_kind kind;
+    void *value;      /* const char **, int *, double * or int * (flag); holds the default */
+    const char *help;
+    int required;
+} cli_opt;
+
+typedef struct {
+    const char *usage;   /* "needle eval squad --data FILE --predictions FILE" */
+    const char *summary; /* one paragraph shown by --help */
+    const cli_opt *opts; /* terminated by an entry whose name is NULL */
+    int min_positional, max_positional;
+} cli_spec;
+
+enum { CLI_CONTINUE = 0, CLI_EXIT_OK = 1, CLI_EXIT_USAGE = 2 };
+
+/* Parse options (--name value, --name=value, flags) and collect positionals (pointers into
+ * argv) into pos[0..*npos). Prints usage for --help (returns CLI_EXIT_OK) and a message for a
+ * bad option or missing required one (returns CLI_EXIT_USAGE). */
+int cli_parse(const cli_spec *spec, int argc, char **argv, char **pos, int *npos);
+/* Print "needle: error: <library message>" and return exit status 1. */
+int cli_fail(void);
+/* Turn a parse result into an exit status for early return: 0 for --help, 2 for misuse. */
+int cli_parse_exit(int parse_result);
+
+int cmd_version(int argc, char **argv);
+
+#endif

@@ -1,0 +1,58 @@
+/* main.c — the needle command: finds the command named by the first one or two words and
+ * hands it the remaining arguments. Commands are listed here once, with their summaries,
+ * so that `needle --help` and `needle <group>` can list them. */
+#include "cli.h"
+
+#include <stdio.h>
+#include <string.h>
+
+typedef struct {
+    const char *name; /* one or two words: "version", "reader train" */
+    int (*run)(int argc, char **argv);
+    const char *summary;
+} command;
+
+static const command commands[] = {
+    {"version", cmd_version, "print the version and the libraries needle was built with"},
+};
+static const int n_commands = (int)(sizeof commands / sizeof commands[0]);
+
+static void list_commands(const char *group) {
+    printf("usage: needle <command> [options]   (each command takes --help)\n\ncommands:\n");
+    size_t glen = group ? strlen(group) : 0;
+    for (int i = 0; i < n_commands; i++) {
+        if (group && (strncmp(commands[i].name, group, glen) || commands[i].name[glen] != ' ')) continue;
+        printf("  %-20s %s\n", commands[i].name, commands[i].summary);
+    }
+}
+
+/* How many words of argv (starting at argv[1]) name command c, or 0 if it does not match. */
+static int match(const command *c, int argc, char **argv) {
+    const char *sp = strchr(c->name, ' ');
+    if (!sp) return argc > 1 && !strcmp(argv[1], c->name) ? 1 : 0;
+    size_t len = (size_t)(sp - c->name);
+    if (argc > 2 && strlen(argv[1]) == len && !strncmp(argv[1], c->name, len) && !strcmp(argv[2], sp + 1)) return 2;
+    return 0;
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+        list_commands(NULL);
+        return argc < 2 ? 2 : 0;
+    }
+    for (int i = 0; i < n_commands; i++) {
+        int words = match(&commands[i], argc, argv);
+        if (words) return commands[i].run(argc - 1 - words, argv + 1 + words);
+    }
+    int is_group = 0;
+    size_t len = strlen(argv[1]);
+    for (int i = 0; i < n_commands; i++)
+        if (!strncmp(commands[i].name, argv[1], len) && commands[i].name[len] == ' ') is_group = 1;
+    if (is_group) {
+        if (argc > 2) fprintf(stderr, "needle: error: unknown command '%s %s'\n\n", argv[1], argv[2]);
+        list_commands(argv[1]);
+        return 2;
+    }
+    fprintf(stderr, "needle: error: unknown command '%s' (see needle --help)\n", argv[1]);
+    return 2;
+}
