@@ -3,6 +3,7 @@
 #include "needle/json.h"
 #include "needle/error.h"
 #include "needle/file.h"
+#include "needle/utf8.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -127,25 +128,6 @@ void jsonw_object_begin(jsonw *w) { open_container(w, '{'); }
 void jsonw_object_end(jsonw *w) { close_container(w, '}'); }
 void jsonw_array_begin(jsonw *w) { open_container(w, '['); }
 void jsonw_array_end(jsonw *w) { close_container(w, ']'); }
-
-/* Length of the valid UTF-8 sequence at s (1..4), or 0 when it is invalid. */
-static size_t utf8_valid_len(const unsigned char *s, size_t n) {
-    unsigned c = s[0];
-    size_t len;
-    unsigned min;
-    if (c < 0x80) return 1;
-    if ((c & 0xE0) == 0xC0) { len = 2; min = 0x80; c &= 0x1F; }
-    else if ((c & 0xF0) == 0xE0) { len = 3; min = 0x800; c &= 0x0F; }
-    else if ((c & 0xF8) == 0xF0) { len = 4; min = 0x10000; c &= 0x07; }
-    else return 0;
-    if (len > n) return 0;
-    for (size_t i = 1; i < len; i++) {
-        if ((s[i] & 0xC0) != 0x80) return 0;
-        c = (c << 6) | (s[i] & 0x3F);
-    }
-    if (c < min || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF)) return 0;
-    return len;
-}
 
 static void emit_string(jsonw *w, const char *s, size_t n) {
     emit(w, "\"", 1);
