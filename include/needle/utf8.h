@@ -21,6 +21,9 @@ int utf8_validate(const char *s, size_t n, size_t *bad_offset);
 uint32_t utf8_decode(const char *s, size_t n, size_t *i);
 /* Encode a scalar value (values that are not are encoded as U+FFFD); returns 1..4. */
 size_t utf8_encode(uint32_t cp, char out[4]);
+/* 0 when text is valid UTF-8; otherwise NEEDLE_EFORMAT with a message naming `origin` and the
+ * line, column and byte of the first invalid byte. For checking whole files as they are read. */
+int utf8_check_text(const char *text, size_t len, const char *origin);
 /* Number of code points in s[0..n) (each invalid byte counts as one). */
 size_t utf8_char_count(const char *s, size_t n);
 /* Byte offset of code point number `chars`, or n when the text is shorter. */

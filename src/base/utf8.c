@@ -2,6 +2,7 @@
  * decoder serves all of them so that every part of the code base agrees on what a valid
  * sequence and a code point are. */
 #include "needle/utf8.h"
+#include "needle/error.h"
 
 size_t utf8_valid_len(const unsigned char *s, size_t n) {
     uint32_t c = s[0], min;
@@ -83,4 +84,16 @@ size_t utf8_byte_offset(const char *s, size_t n, size_t chars) {
         chars--;
     }
     return i;
+}
+
+int utf8_check_text(const char *text, size_t len, const char *origin) {
+    size_t bad;
+    if (utf8_validate(text, len, &bad)) return 0;
+    size_t line = 1, col = 1;
+    for (size_t i = 0; i < bad; i++) {
+        if (text[i] == '\n') { line++; col = 1; }
+        else if (((unsigned char)text[i] & 0xC0) != 0x80) col++;
+    }
+    return error_set(NEEDLE_EFORMAT, "%s: invalid UTF-8 at line %zu, column %zu (byte %zu: 0x%02x); the file must be UTF-8",
+                     origin, line, col, bad, (unsigned char)text[bad]);
 }

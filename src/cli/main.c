@@ -14,6 +14,7 @@ typedef struct {
 
 static const command commands[] = {
     {"version", cmd_version, "print the version and the libraries needle was built with"},
+    {"eval squad", cmd_eval_squad, "score SQuAD predictions with the official EM/F1 (v1.1 and v2.0)"},
 };
 static const int n_commands = (int)(sizeof commands / sizeof commands[0]);
 

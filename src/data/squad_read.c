@@ -62,18 +62,6 @@ fail:
     return rc;
 }
 
-static int check_utf8(const char *text, size_t len, const char *origin) {
-    size_t bad;
-    if (utf8_validate(text, len, &bad)) return 0;
-    size_t line = 1, col = 1;
-    for (size_t i = 0; i < bad; i++) {
-        if (text[i] == '\n') { line++; col = 1; }
-        else if (((unsigned char)text[i] & 0xC0) != 0x80) col++;
-    }
-    return error_set(NEEDLE_EFORMAT, "%s: invalid UTF-8 at line %zu, column %zu (byte %zu: 0x%02x); the file must be UTF-8",
-                     origin, line, col, bad, (unsigned char)text[bad]);
-}
-
 /* One answer as read, before it is checked against the context. */
 typedef struct {
     const char *text;
@@ -332,7 +320,7 @@ int squad_parse(const char *text, size_t len, const char *origin, const squad_lo
     char *quoted = NULL;
     size_t quoted_len = 0;
     cJSON *root = NULL;
-    int rc = check_utf8(text, len, origin);
+    int rc = utf8_check_text(text, len, origin);
     if (!rc) rc = quote_integer_ids(text, len, &quoted, &quoted_len);
     if (!rc) rc = json_parse(quoted ? quoted : text, quoted ? quoted_len : len, origin, &root);
     free(quoted);

@@ -37,3 +37,10 @@ TEST(utf8_rejects_invalid_sequences) {
     CHECK_INT(utf8_decode("\xff" "a", 2, &i), 0xFFFD);
     CHECK_INT(i, 1);
 }
+
+TEST(utf8_check_text_names_line_and_column) {
+    /* the bad byte 0xff follows "é" on line 2: column 3 counts code points, byte 5 counts bytes */
+    CHECK_OK(utf8_check_text("fine \xc3\xa9", 7, "f.txt"));
+    CHECK_ERR(utf8_check_text("a\n\xc3\xa9" "b\xff", 6, "f.txt"), NEEDLE_EFORMAT,
+              "f.txt: invalid UTF-8 at line 2, column 3 (byte 5: 0xff)");
+}
