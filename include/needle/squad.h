@@ -106,7 +106,9 @@ int squad_parse(const char *text, size_t len, const char *origin, const squad_lo
 
 /* The version rule: the "version" field when it names 1.x or 2.x; otherwise v2.0 when any
  * question is impossible (is_impossible true, or no answers) or has plausible answers;
- * otherwise v1.1. Applied by squad_load; exposed for datasets built in memory. */
+ * otherwise v1.1. squad_load applies it to the file as written (before FIX mode drops
+ * anything; a "plausible_answers" field counts even when empty); this function applies it to
+ * a dataset built in memory. */
 squad_version squad_detect_version(const squad_dataset *ds);
 /* Parse "1.1", "v2.0", "2", ... into SQUAD_V1/SQUAD_V2; 0 when it names neither. */
 int squad_version_parse(const char *text);
