@@ -13,6 +13,7 @@
 #include "needle/json.h"
 
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -89,9 +90,14 @@ static void bind_value(compiler *c, const cJSON *v) {
     }
 }
 
-static int fail(compiler *c, int code, const char *fmt, const char *a, const char *b) {
-    if (!c->err) c->err = error_set(code, fmt, a, b);
-    return c->err;
+__attribute__((format(printf, 3, 4))) static void fail(compiler *c, int code, const char *fmt, ...) {
+    if (c->err) return;
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    c->err = error_set(code, "%s", msg);
 }
 
 static const char *type_name(const cJSON *v) {
@@ -146,7 +152,7 @@ static void emit_positive(compiler *c, const operand *o, const char *op, const c
         int first = 1;
         for (const cJSON *e = v->child; e; e = e->next) {
             if (!is_scalar(e)) {
-                fail(c, NEEDLE_EINVAL, "filters: field '%s': %s holds %s; values are strings, numbers or booleans", o->field, type_name(e));
+                fail(c, NEEDLE_EINVAL, "filters: field '%s': %s holds %s; values are strings, numbers or booleans", o->field, op, type_name(e));
                 return;
             }
             if (!first) emit(c, " OR ");
@@ -210,15 +216,15 @@ static void emit_comparison(compiler *c, const char *field, const char *op, cons
 }
 
 static void emit_field(compiler *c, const char *field, const cJSON *v) {
-    if (!field[0]) { fail(c, NEEDLE_EINVAL, "filters: an empty field name%s%s", "", ""); return; }
+    if (!field[0]) { fail(c, NEEDLE_EINVAL, "filters: an empty field name"); return; }
     for (const char *p = field; *p; p++)
         if (*p == '"' || (unsigned char)*p < 0x20) {
-            fail(c, NEEDLE_EINVAL, "filters: field '%s': names may not hold '\"' or control characters%s", field, "");
+            fail(c, NEEDLE_EINVAL, "filters: field '%s': names may not hold '\"' or control characters", field);
             return;
         }
     if (cJSON_IsArray(v)) { emit_comparison(c, field, "$in", v); return; }
     if (!cJSON_IsObject(v)) { emit_comparison(c, field, "$eq", v); return; }
-    if (!v->child) { fail(c, NEEDLE_EINVAL, "filters: field '%s': no operator given%s", field, ""); return; }
+    if (!v->child) { fail(c, NEEDLE_EINVAL, "filters: field '%s': no operator given", field); return; }
     emit(c, "(");
     for (const cJSON *e = v->child; e; e = e->next) {
         if (e != v->child) emit(c, " AND ");
@@ -241,22 +247,22 @@ static void emit_condition(compiler *c, const char *key, const cJSON *v, int dep
         emit(c, "NOT ");
         emit_conditions(c, v, " OR ", depth + 1);
     } else {
-        fail(c, NEEDLE_EINVAL, "filters: unknown operator '%s'%s; expected a field name or $and $or $not", key, "");
+        fail(c, NEEDLE_EINVAL, "filters: unknown operator '%s'; expected a field name or $and $or $not", key);
     }
 }
 
 /* An object (each key one condition) or a list of objects, joined with `join`. */
 static void emit_conditions(compiler *c, const cJSON *v, const char *join, int depth) {
-    if (depth > 32) { fail(c, NEEDLE_EINVAL, "filters: nested more than 32 levels deep%s%s", "", ""); return; }
+    if (depth > 32) { fail(c, NEEDLE_EINVAL, "filters: nested more than 32 levels deep"); return; }
     if (!cJSON_IsObject(v) && !cJSON_IsArray(v)) {
-        fail(c, NEEDLE_EINVAL, "filters: a logical operator needs an object or a list of objects, got %s%s", type_name(v), "");
+        fail(c, NEEDLE_EINVAL, "filters: a logical operator needs an object or a list of objects, got %s", type_name(v));
         return;
     }
     int n = 0;
     emit(c, "(");
     const cJSON *items = cJSON_IsObject(v) ? v : v->child;
     for (const cJSON *item = items; item && !c->err; item = cJSON_IsObject(v) ? NULL : item->next) {
-        if (!cJSON_IsObject(item)) { fail(c, NEEDLE_EINVAL, "filters: a list of conditions holds %s, not an object%s", type_name(item), ""); return; }
+        if (!cJSON_IsObject(item)) { fail(c, NEEDLE_EINVAL, "filters: a list of conditions holds %s, not an object", type_name(item)); return; }
         for (const cJSON *e = item->child; e && !c->err; e = e->next) {
             if (n++) emit(c, join);
             emit_condition(c, e->string, e, depth);
