@@ -166,6 +166,7 @@ int ingest_file(docstore *ds, const ingest_opts *o, const char *path, doc_format
     int rc = doc_read(path, fmt, on_document, &fc);
     char status[64];
     snprintf(status, sizeof status, "%zu passages", st->passages);
+    progress_update(&fc.p, st->documents, status);
     progress_finish(&fc.p, status);
     return rc;
 }
