@@ -35,6 +35,10 @@ int cli_fail(void);
 int cli_parse_exit(int parse_result);
 
 int cmd_version(int argc, char **argv);
+int cmd_eval_trec(int argc, char **argv);
+int cmd_retriever_eval(int argc, char **argv);
+int cmd_index(int argc, char **argv);
+int cmd_query(int argc, char **argv);
 int cmd_eval_squad(int argc, char **argv);
 
 #endif

@@ -14,7 +14,11 @@ typedef struct {
 
 static const command commands[] = {
     {"version", cmd_version, "print the version and the libraries needle was built with"},
+    {"eval trec", cmd_eval_trec, "score a TREC run against qrels with trec_eval's measures (JSON)"},
     {"eval squad", cmd_eval_squad, "score SQuAD predictions with the official EM/F1 (v1.1 and v2.0)"},
+    {"retriever eval", cmd_retriever_eval, "evaluate a retriever (--bm25) on a BEIR data set (JSON)"},
+    {"index", cmd_index, "add documents to a document store through the preprocessor and rebuild its BM25 index"},
+    {"query", cmd_query, "search a document store with BM25 and metadata filters (JSON)"},
 };
 static const int n_commands = (int)(sizeof commands / sizeof commands[0]);
 
