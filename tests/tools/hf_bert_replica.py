@@ -104,12 +104,12 @@ class BertQA:
         tensors, _ = safetensors_io.load(os.path.join(d, "model.safetensors"))
         return cls(cfg, {k: torch.from_numpy(v) for k, v in tensors.items()})
 
-    def save_pretrained(self, d, config_extra=None):
+    def save_pretrained(self, d):
         os.makedirs(d, exist_ok=True)
         safetensors_io.save(os.path.join(d, "model.safetensors"),
                             {k: v.detach() for k, v in self.params.items()}, {"format": "pt"})
         with open(os.path.join(d, "config.json"), "w") as f:
-            json.dump({**self.cfg, **(config_extra or {})}, f, indent=2, sort_keys=True)
+            json.dump(self.cfg, f, indent=2, sort_keys=True)
             f.write("\n")
 
     def forward(self, input_ids, token_type_ids, attention_mask, start_positions=None, end_positions=None,
