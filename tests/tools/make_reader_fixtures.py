@@ -151,6 +151,8 @@ def train(ckpt, w, batch_size, grad_accum, epochs, lr, warmup_ratio, weight_deca
     opt = torch.optim.AdamW(groups, lr=lr, betas=betas, eps=eps)
     n = w["input_ids"].shape[0]
     micro_per_epoch = math.ceil(n / batch_size)
+    if micro_per_epoch % grad_accum:
+        raise ValueError("an epoch must hold whole optimiser steps (the Trainer steps early on a partial one)")
     steps_per_epoch = max(micro_per_epoch // grad_accum, 1)
     total = steps_per_epoch * epochs
     warmup = math.ceil(total * warmup_ratio) if warmup_steps is None else warmup_steps
