@@ -14,6 +14,7 @@ typedef struct {
 
 static const command commands[] = {
     {"version", cmd_version, "print the version and the libraries needle was built with"},
+    {"model run", cmd_model_run, "run an HF model directory on a batch; write outputs, loss and gradients"},
 };
 static const int n_commands = (int)(sizeof commands / sizeof commands[0]);
 
