@@ -24,6 +24,10 @@ size_t utf8_encode(uint32_t cp, char out[4]);
 /* 0 when text is valid UTF-8; otherwise NEEDLE_EFORMAT with a message naming `origin` and the
  * line, column and byte of the first invalid byte. For checking whole files as they are read. */
 int utf8_check_text(const char *text, size_t len, const char *origin);
+/* The same for a piece of a file read in parts (a line of a JSON-lines file): the piece starts
+ * at line `line` (counted from 1), column 1, byte `byte` of the file, and the message gives the
+ * position in the file. */
+int utf8_check_at(const char *text, size_t len, const char *origin, size_t line, size_t byte);
 /* Number of code points in s[0..n) (each invalid byte counts as one). */
 size_t utf8_char_count(const char *s, size_t n);
 /* Byte offset of code point number `chars`, or n when the text is shorter. */

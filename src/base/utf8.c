@@ -86,14 +86,16 @@ size_t utf8_byte_offset(const char *s, size_t n, size_t chars) {
     return i;
 }
 
-int utf8_check_text(const char *text, size_t len, const char *origin) {
+int utf8_check_at(const char *text, size_t len, const char *origin, size_t line, size_t byte) {
     size_t bad;
     if (utf8_validate(text, len, &bad)) return 0;
-    size_t line = 1, col = 1;
+    size_t col = 1;
     for (size_t i = 0; i < bad; i++) {
         if (text[i] == '\n') { line++; col = 1; }
         else if (((unsigned char)text[i] & 0xC0) != 0x80) col++;
     }
     return error_set(NEEDLE_EFORMAT, "%s: invalid UTF-8 at line %zu, column %zu (byte %zu: 0x%02x); the file must be UTF-8",
-                     origin, line, col, bad, (unsigned char)text[bad]);
+                     origin, line, col, byte + bad, (unsigned char)text[bad]);
 }
+
+int utf8_check_text(const char *text, size_t len, const char *origin) { return utf8_check_at(text, len, origin, 1, 0); }

@@ -44,3 +44,11 @@ TEST(utf8_check_text_names_line_and_column) {
     CHECK_ERR(utf8_check_text("a\n\xc3\xa9" "b\xff", 6, "f.txt"), NEEDLE_EFORMAT,
               "f.txt: invalid UTF-8 at line 2, column 3 (byte 5: 0xff)");
 }
+
+TEST(utf8_check_at_names_the_position_in_the_file) {
+    /* a piece that starts at line 7, byte 100 of the file: 0xfe is on the piece's second line,
+     * after "xé", so at line 8, column 3, byte 100 + 5 */
+    CHECK_OK(utf8_check_at("ok", 2, "f.jsonl", 7, 100));
+    CHECK_ERR(utf8_check_at("a\nx\xc3\xa9\xfe", 6, "f.jsonl", 7, 100), NEEDLE_EFORMAT,
+              "f.jsonl: invalid UTF-8 at line 8, column 3 (byte 105: 0xfe)");
+}
