@@ -103,6 +103,13 @@ typedef struct {
     int overflow;            /* 1: keep every window (HF return_overflowing_tokens); 0: only the first */
     int pad_to;              /* pad every window to this length (0: no padding) */
     int pad_to_multiple_of;  /* round the padded length up (0: no rounding) */
+    /* Reproduce Hugging Face tokenizers 0.23.1-0.23.2 (what transformers 5.x installs): when
+     * truncating, each text stops being tokenized once it has max_length tokens (counted after
+     * each pre-tokenized word, before special tokens are subtracted), so overflow windows
+     * never reach past that point and the rest of a long text is silently dropped (HF issue
+     * #2091; the fix, PR #2098, restores the old behaviour). 0 (default): every window is cut
+     * from the whole text, as tokenizers <= 0.22.2 and HF's documented Encoding.truncate do. */
+    int hf_early_exit;
 } tok_options;
 
 /* The defaults: special tokens added, no truncation, no padding. */

@@ -26,5 +26,8 @@ int utf8_valid(const char *s, size_t len, size_t *bad_at);
 int utf8_encode(uint32_t cp, char *out);
 /* Bytes needed to encode cp. */
 int utf8_len(uint32_t cp);
+/* Length in bytes of the leading whitespace of s, whitespace as Python's str.isspace
+ * (general category Zs or bidi class WS, B, S): s + result is what str.lstrip() keeps. */
+size_t utf8_space_prefix(const char *s, size_t len);
 
 #endif

@@ -143,8 +143,9 @@ static int run_model(const model *m, tok_ws *ws, const uint32_t *cps, int n, mto
     return 0;
 }
 
-/* Text → raw tokens of sequence `seq` in ws->tok[seq]. */
-static int encode_sequence(const tokenizer *tk, tok_ws *ws, const char *text, size_t len, int seq) {
+/* Text → raw tokens of sequence `seq` in ws->tok[seq]; tokenizing stops after the word that
+ * brings the count to `limit` (HF 0.23's early exit; INT32_MAX for none). */
+static int encode_sequence(const tokenizer *tk, tok_ws *ws, const char *text, size_t len, int seq, int limit) {
     ws->ntok[seq] = 0;
     if (len > (size_t)INT32_MAX / 8) return error_set(NEEDLE_EINVAL, "text of %zu bytes is too long to tokenize", len);
     if (!grow((void **)&ws->cps, &ws->cps_cap, (len + 1) * sizeof *ws->cps))
@@ -210,6 +211,7 @@ static int encode_sequence(const tokenizer *tk, tok_ws *ws, const char *text, si
             }
             if ((rc = push_rtoken(ws, seq, t))) return rc;
         }
+        if (ws->ntok[seq] >= limit) break;
     }
     return 0;
 }
@@ -296,9 +298,10 @@ int tokenizer_encode(const tokenizer *tk, const char *text, size_t len, const ch
     tok_ws *ws = ws_get();
     if (!ws) return error_set(NEEDLE_ENOMEM, "out of memory creating a tokenizer workspace");
     int has_pair = pair != NULL, rc;
-    if ((rc = encode_sequence(tk, ws, text, len, 0))) return rc;
+    int limit = opt->truncation != TOK_TRUNCATE_NONE && opt->hf_early_exit && opt->max_length > 0 ? opt->max_length : INT32_MAX;
+    if ((rc = encode_sequence(tk, ws, text, len, 0, limit))) return rc;
     ws->ntok[1] = 0;
-    if (has_pair && (rc = encode_sequence(tk, ws, pair, pair_len, 1))) return rc;
+    if (has_pair && (rc = encode_sequence(tk, ws, pair, pair_len, 1, limit))) return rc;
     int na = ws->ntok[0], nb = ws->ntok[1];
     int nspecial = opt->add_special_tokens ? postproc_count_specials(&tk->post, has_pair) : 0;
     int la = na, lb = nb; /* window lengths; >= na / nb means no truncation */

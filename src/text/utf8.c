@@ -4,6 +4,7 @@
  * (Unicode Table 3-7), so an ill-formed sequence is cut exactly where Python and browsers
  * cut it and the code-point offsets that users compute on their side agree with ours. */
 #include "needle/utf8.h"
+#include "unicode.h"
 
 /* The allowed range of the second byte for each lead byte, and the sequence length. */
 static inline int lead_info(unsigned char b, unsigned char *lo, unsigned char *hi) {
@@ -112,4 +113,17 @@ int utf8_encode(uint32_t cp, char *out) {
     o[2] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
     o[3] = (unsigned char)(0x80 | (cp & 0x3F));
     return 4;
+}
+
+size_t utf8_space_prefix(const char *str, size_t len) {
+    const unsigned char *s = (const unsigned char *)str;
+    uc_init();
+    size_t i = 0;
+    while (i < len) {
+        uint32_t cp;
+        size_t k = s[i] < 0x80 ? (cp = s[i], 1) : decode_one(s, i, len, &cp);
+        if (!uc_is(cp, UC_PYSPACE)) break;
+        i += k;
+    }
+    return i;
 }
