@@ -89,6 +89,8 @@ int json_fields_parse(const char *text, size_t len, const char *origin, json_fie
         rc = error_set(NEEDLE_EFORMAT, "%s: expected a JSON object", origin);
     } else if (st != yajl_status_ok) {
         unsigned char *msg = yajl_get_error(h, 0, (const unsigned char *)text, len);
+        size_t ml = msg ? strlen((const char *)msg) : 0;
+        while (ml > 0 && (msg[ml - 1] == '\n' || msg[ml - 1] == ' ')) msg[--ml] = 0;
         rc = error_set(NEEDLE_EFORMAT, "%s: malformed JSON: %s", origin, msg ? (const char *)msg : "parse error");
         if (msg) yajl_free_error(h, msg);
     }

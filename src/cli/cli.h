@@ -35,5 +35,6 @@ int cli_fail(void);
 int cli_parse_exit(int parse_result);
 
 int cmd_version(int argc, char **argv);
+int cmd_tokenize(int argc, char **argv);
 
 #endif

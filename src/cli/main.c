@@ -14,6 +14,7 @@ typedef struct {
 
 static const command commands[] = {
     {"version", cmd_version, "print the version and the libraries needle was built with"},
+    {"tokenize", cmd_tokenize, "JSON lines of text in, Hugging Face token ids and offsets out"},
 };
 static const int n_commands = (int)(sizeof commands / sizeof commands[0]);
 

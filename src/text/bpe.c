@@ -230,25 +230,20 @@ int bpe_tokenize(const model *m, tok_ws *ws, const uint32_t *cps, int n, mtokens
         if (hit) return 0;
     }
     int first = out->n;
-    /* Byte position → character index, for turning byte offsets into character offsets. */
-    size_t nbytes = 0;
-    for (int i = 0; i < n; i++) nbytes += (size_t)utf8_len(cps[i]);
-    int32_t *char_of = tok_ws_scratch(ws, 2, (nbytes + 1) * sizeof *char_of);
-    symbol *sym = tok_ws_scratch(ws, 3, (nbytes + 1) * sizeof *sym);
-    qentry *q = tok_ws_scratch(ws, 4, (2 * nbytes + 2) * sizeof *q);
+    /* Symbols: at most one per byte of a character plus its prefix and suffix (byte fallback). */
+    size_t nsym = 0;
+    for (int i = 0; i < n; i++) nsym += (size_t)utf8_len(cps[i]) + (size_t)m->prefix_len + (size_t)m->suffix_len;
+    symbol *sym = tok_ws_scratch(ws, 3, (nsym + 1) * sizeof *sym);
+    qentry *q = tok_ws_scratch(ws, 4, (2 * nsym + 2) * sizeof *q);
     char *tmp = tok_ws_utf8(ws, 4 * (size_t)n + (size_t)m->prefix_len + (size_t)m->suffix_len + 16);
-    if (!char_of || !sym || !q || !tmp) return error_set(NEEDLE_ENOMEM, "out of memory in BPE");
-    size_t b = 0;
-    for (int i = 0; i < n; i++)
-        for (int k = utf8_len(cps[i]); k > 0; k--) char_of[b++] = i;
-    char_of[b] = n;
+    if (!sym || !q || !tmp) return error_set(NEEDLE_ENOMEM, "out of memory in BPE");
 
     int32_t id;
     if (m->ignore_merges) {
         size_t len = 0;
         for (int i = 0; i < n; i++) len += (size_t)utf8_encode(cps[i], tmp + len);
         if (strmap_get(&m->vocab, tmp, len, &id)) {
-            int rc = mtokens_push(out, id, 0, n);
+            int rc = mtokens_push(out, id, 0, (int32_t)len);
             if (!rc && key) cache_store(cache, key, klen, out, first);
             return rc;
         }
@@ -263,9 +258,15 @@ int bpe_tokenize(const model *m, tok_ws *ws, const uint32_t *cps, int n, mtokens
             continue;
         }
         if (m->byte_fallback) {
-            char bytes[4];
-            int nb = utf8_encode(cps[i], bytes), ok = 1;
-            int32_t ids[4];
+            /* HF falls back on the bytes of the whole piece, prefix and suffix included, each
+             * one byte long (so with a prefix the offsets after it run past the word). */
+            char bytes[64];
+            int nb = 0, ok = 1, with_prefix = i > 0 && m->prefix_len > 0, with_suffix = i == n - 1 && m->suffix_len > 0;
+            if (m->prefix_len + m->suffix_len + 4 > (int)sizeof bytes) ok = 0;
+            if (ok && with_prefix) { memcpy(bytes, m->prefix, (size_t)m->prefix_len); nb = m->prefix_len; }
+            if (ok) nb += utf8_encode(cps[i], bytes + nb);
+            if (ok && with_suffix) { memcpy(bytes + nb, m->suffix, (size_t)m->suffix_len); nb += m->suffix_len; }
+            int32_t ids[64];
             for (int k = 0; k < nb && ok; k++) {
                 char name[8];
                 int len = snprintf(name, sizeof name, "<0x%02X>", (unsigned char)bytes[k]);
@@ -319,7 +320,7 @@ int bpe_tokenize(const model *m, tok_ws *ws, const uint32_t *cps, int n, mtokens
         if (sym[i].len == 0) continue;
         int32_t s0 = pos, e0 = pos + sym[i].len;
         pos = e0;
-        int rc = mtokens_push(out, sym[i].id, char_of[s0], char_of[e0 - 1] + 1);
+        int rc = mtokens_push(out, sym[i].id, s0, e0);
         if (rc) return rc;
     }
     if (key) cache_store(cache, key, klen, out, first);

@@ -85,12 +85,13 @@ static int do_chinese(nstr *s, nstr *tmp, int32_t base) {
     return 0;
 }
 
-/* Keep the characters for which keep_mn says so (filter): kept characters keep their spans. */
-static void drop_mn(nstr *s) {
+/* Drop marks (filter; kept characters keep their spans): BertNormalizer's strip_accents
+ * drops Mn (is_mark_nonspacing), the StripAccents normalizer every M* (is_combining_mark). */
+static void drop_marks(nstr *s, unsigned which) {
     int k = 0;
     for (int i = 0; i < s->n; i++) {
         uint32_t cp = s->c[i].cp;
-        if (cp >= 0x300 && uc_is(cp, UC_MN)) continue;
+        if (cp >= 0x300 && uc_is(cp, which)) continue;
         s->c[k++] = s->c[i];
     }
     s->n = k;
@@ -299,7 +300,7 @@ int normalizer_apply(const normalizer *nz, nstr *s, nstr *tmp, int32_t base) {
         if (nz->handle_chinese && (rc = do_chinese(s, tmp, base))) return rc;
         if (nz->strip_accents) {
             if ((rc = do_unicode(s, tmp, base, 0, 0))) return rc;
-            drop_mn(s);
+            drop_marks(s, UC_MN);
         }
         if (nz->lowercase) rc = do_lowercase(s, tmp, base);
         return rc;
@@ -308,7 +309,7 @@ int normalizer_apply(const normalizer *nz, nstr *s, nstr *tmp, int32_t base) {
     case NZ_NFC: return do_unicode(s, tmp, base, 0, 1);
     case NZ_NFKC: return do_unicode(s, tmp, base, 1, 1);
     case NZ_LOWERCASE: return do_lowercase(s, tmp, base);
-    case NZ_STRIP_ACCENTS: drop_mn(s); return 0;
+    case NZ_STRIP_ACCENTS: drop_marks(s, UC_MARK); return 0;
     case NZ_REPLACE: return do_replace(nz, s, tmp, base);
     case NZ_STRIP: do_strip(s, nz->left, nz->right); return 0;
     case NZ_PREPEND: return do_prepend(nz->content, nz->content_len, s, tmp);

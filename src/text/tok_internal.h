@@ -177,7 +177,8 @@ uint32_t bytelevel_char(unsigned b);
 
 typedef enum { MODEL_WORDPIECE, MODEL_BPE, MODEL_UNIGRAM, MODEL_WORDLEVEL } model_kind;
 
-/* A token produced by a model: id and [start, end) in characters of the piece it came from. */
+/* A token produced by a model: id and [start, end) in bytes of the UTF-8 of the piece it came
+ * from (HF's models count bytes; a range may run past the piece, see tokenizer_encode.c). */
 typedef struct {
     int32_t id;
     int32_t start, end;

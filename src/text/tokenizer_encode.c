@@ -33,6 +33,8 @@ typedef struct {
 struct tok_ws {
     uint32_t *cps;
     size_t cps_cap;
+    uint32_t *bpos; /* byte offset of each original code point, and the length at the end */
+    size_t bpos_cap;
     nstr orig, seg, segtmp;
     ptext pa, pb;
     mtokens mt;
@@ -55,6 +57,7 @@ static void ws_destroy(void *p) {
     tok_ws *ws = p;
     if (!ws) return;
     free(ws->cps);
+    free(ws->bpos);
     nstr_free(&ws->orig);
     nstr_free(&ws->seg);
     nstr_free(&ws->segtmp);
@@ -143,14 +146,40 @@ static int run_model(const model *m, tok_ws *ws, const uint32_t *cps, int n, mto
     return 0;
 }
 
+/* The character holding byte b of the original text (b < len). */
+static int32_t char_at_byte(const tok_ws *ws, int n, uint32_t b) {
+    int lo = 0, hi = n - 1;
+    while (lo < hi) {
+        int mid = (lo + hi + 1) / 2;
+        if (ws->bpos[mid] <= b) lo = mid;
+        else hi = mid - 1;
+    }
+    return lo;
+}
+
+/* HF's offsets for a model token whose byte range runs past its piece (byte fallback after a
+ * continuing-subword prefix): the normalized range cannot be mapped, so HF reads the piece's
+ * relative byte offsets as byte offsets of the whole original text (BytesToCharOffsetConverter,
+ * which also leaves them as bytes when the start is past the end). Reproduced for identity. */
+static void raw_offsets(const tok_ws *ws, int n, size_t len, int32_t s, int32_t e, int32_t *os, int32_t *oe) {
+    *os = s;
+    *oe = e;
+    if ((size_t)s >= len) return;
+    int32_t start = char_at_byte(ws, n, (uint32_t)s);
+    *os = start;
+    if ((size_t)e < len) *oe = char_at_byte(ws, n, (uint32_t)e);
+    else *oe = ((size_t)(e - 1) < len ? char_at_byte(ws, n, (uint32_t)(e - 1)) : start + 1) + 1;
+}
+
 /* Text → raw tokens of sequence `seq` in ws->tok[seq]; tokenizing stops after the word that
  * brings the count to `limit` (HF 0.23's early exit; INT32_MAX for none). */
 static int encode_sequence(const tokenizer *tk, tok_ws *ws, const char *text, size_t len, int seq, int limit) {
     ws->ntok[seq] = 0;
     if (len > (size_t)INT32_MAX / 8) return error_set(NEEDLE_EINVAL, "text of %zu bytes is too long to tokenize", len);
-    if (!grow((void **)&ws->cps, &ws->cps_cap, (len + 1) * sizeof *ws->cps))
+    if (!grow((void **)&ws->cps, &ws->cps_cap, (len + 1) * sizeof *ws->cps) ||
+        !grow((void **)&ws->bpos, &ws->bpos_cap, (len + 1) * sizeof *ws->bpos))
         return error_set(NEEDLE_ENOMEM, "out of memory decoding %zu bytes of text", len);
-    int n = (int)utf8_decode(text, len, ws->cps, NULL);
+    int n = (int)utf8_decode(text, len, ws->cps, ws->bpos);
     ws->orig.n = 0;
     int rc = nstr_reserve(&ws->orig, n);
     if (rc) return rc;
@@ -199,12 +228,30 @@ static int encode_sequence(const tokenizer *tk, tok_ws *ws, const char *text, si
         }
         uint32_t *cp = tok_ws_scratch(ws, 5, (size_t)ns * sizeof *cp);
         if (!cp) return error_set(NEEDLE_ENOMEM, "out of memory tokenizing");
-        for (int k = 0; k < ns; k++) cp[k] = c[k].cp;
+        int32_t nbytes = 0;
+        for (int k = 0; k < ns; k++) {
+            cp[k] = c[k].cp;
+            nbytes += utf8_len(c[k].cp);
+        }
         ws->mt.n = 0;
         if ((rc = run_model(&tk->model, ws, cp, ns, &ws->mt))) return rc;
+        int32_t *char_of = NULL; /* byte of the piece → its character, built on demand */
         for (int k = 0; k < ws->mt.n; k++) {
             const mtoken *m = &ws->mt.t[k];
-            rtoken t = {m->id, c[m->start].s, c[m->end - 1].e, w, 0, 0};
+            if (!char_of && (ns != nbytes || m->end > nbytes)) {
+                if (!(char_of = tok_ws_scratch(ws, 2, ((size_t)nbytes + 1) * sizeof *char_of)))
+                    return error_set(NEEDLE_ENOMEM, "out of memory tokenizing");
+                for (int i = 0, b = 0; i < ns; i++)
+                    for (int l = utf8_len(cp[i]); l > 0; l--) char_of[b++] = i;
+            }
+            rtoken t = {m->id, 0, 0, w, 0, 0};
+            if (m->end <= nbytes) {
+                int32_t a = char_of ? char_of[m->start] : m->start, z = char_of ? char_of[m->end - 1] : m->end - 1;
+                t.start = c[a].s;
+                t.end = c[z].e;
+            } else {
+                raw_offsets(ws, n, len, m->start, m->end, &t.start, &t.end);
+            }
             if (tk->post.trim_offsets && m->id >= 0 && m->id < tk->vocab_size) {
                 t.lead = tk->trim_lead[m->id];
                 t.trail = tk->trim_trail[m->id];

@@ -20,11 +20,12 @@ unsigned uc_flags_slow(uint32_t c) {
     case UTF8PROC_CATEGORY_LM: case UTF8PROC_CATEGORY_LO:
         f |= UC_LETTER | UC_WORD | UC_ALNUM;
         break;
-    case UTF8PROC_CATEGORY_MN: f |= UC_MN | UC_WORD | UC_ALNUM; break;
-    case UTF8PROC_CATEGORY_MC: f |= UC_WORD | UC_ALNUM; break;
-    case UTF8PROC_CATEGORY_ME: f |= UC_WORD; break;
+    case UTF8PROC_CATEGORY_MN: f |= UC_MN | UC_MARK | UC_WORD | UC_ALNUM; break;
+    case UTF8PROC_CATEGORY_MC: f |= UC_MARK | UC_WORD | UC_ALNUM; break;
+    case UTF8PROC_CATEGORY_ME: f |= UC_MARK | UC_WORD; break;
     case UTF8PROC_CATEGORY_ND: f |= UC_NUMBER | UC_WORD | UC_ALNUM; break;
-    case UTF8PROC_CATEGORY_NL: case UTF8PROC_CATEGORY_NO: f |= UC_NUMBER | UC_ALNUM; break;
+    case UTF8PROC_CATEGORY_NL: f |= UC_NUMBER | UC_ALNUM | UC_WORD; break; /* Nl is Alphabetic, so \\w */
+    case UTF8PROC_CATEGORY_NO: f |= UC_NUMBER | UC_ALNUM; break;
     case UTF8PROC_CATEGORY_PC: f |= UC_PUNCT | UC_WORD; break;
     case UTF8PROC_CATEGORY_PD: case UTF8PROC_CATEGORY_PS: case UTF8PROC_CATEGORY_PE:
     case UTF8PROC_CATEGORY_PI: case UTF8PROC_CATEGORY_PF: case UTF8PROC_CATEGORY_PO:
@@ -39,6 +40,7 @@ unsigned uc_flags_slow(uint32_t c) {
     default: break;
     }
     if ((c >= 0x09 && c <= 0x0D) || c == 0x85) f |= UC_WHITESPACE;
+    if (c == 0x200C || c == 0x200D) f |= UC_WORD; /* Join_Control is part of \\w */
     if (p->bidi_class == UTF8PROC_BIDI_CLASS_WS || p->bidi_class == UTF8PROC_BIDI_CLASS_B ||
         p->bidi_class == UTF8PROC_BIDI_CLASS_S)
         f |= UC_PYSPACE;

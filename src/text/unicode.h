@@ -20,8 +20,9 @@ enum {
     UC_MN = 1 << 4,         /* general category Mn */
     UC_LETTER = 1 << 5,     /* L* (regex \p{L}) */
     UC_NUMBER = 1 << 6,     /* N* (regex \p{N}, Rust is_numeric) */
-    UC_WORD = 1 << 7,       /* regex \w: L*, M*, Nd, Pc */
+    UC_WORD = 1 << 7,       /* regex \w: L*, M*, Nd, Nl, Pc, Join_Control (U+200C, U+200D) */
     UC_ALNUM = 1 << 8,      /* Rust is_alphanumeric: L*, N*, and the marks of Alphabetic (Mn, Mc) */
+    UC_MARK = 1 << 9,       /* general category M* (Mn, Mc, Me) */
 };
 
 /* Flags of a code point (any value; invalid ones are C*). */

@@ -21,8 +21,8 @@ typedef struct {
     int32_t id;
 } node;
 
-static int push_piece(const model *m, const char *s, int32_t bs, int32_t be, const int32_t *char_of, mtokens *out) {
-    int32_t cs = char_of[bs], ce = char_of[be - 1] + 1;
+static int push_piece(const model *m, const char *s, int32_t bs, int32_t be, mtokens *out) {
+    int32_t cs = bs, ce = be;
     int32_t id;
     if (strmap_get(&m->vocab, s + bs, (size_t)(be - bs), &id)) return mtokens_push(out, id, cs, ce);
     if (m->byte_fallback) {
@@ -97,10 +97,10 @@ int unigram_tokenize(const model *m, tok_ws *ws, const uint32_t *cps, int n, mto
         if (is_unk) {
             int32_t fe = e;
             while (i > 0 && best[path[i - 1]].id == m->unk_id) fe = path[--i];
-            rc = push_piece(m, s, pos, fe, char_of, out);
+            rc = push_piece(m, s, pos, fe, out);
             pos = fe;
         } else {
-            rc = push_piece(m, s, pos, e, char_of, out);
+            rc = push_piece(m, s, pos, e, out);
             pos = e;
         }
     }

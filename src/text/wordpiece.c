@@ -14,13 +14,15 @@
 
 #include <string.h>
 
-static int unk(const model *m, int n, mtokens *out) {
+static int unk(const model *m, const uint32_t *cps, int n, mtokens *out) {
     if (m->unk_id < 0) return error_set(NEEDLE_EFORMAT, "WordPiece: a word has no tokenization and the model has no unk_token");
-    return mtokens_push(out, m->unk_id, 0, n);
+    int32_t bytes = 0;
+    for (int i = 0; i < n; i++) bytes += utf8_len(cps[i]);
+    return mtokens_push(out, m->unk_id, 0, bytes);
 }
 
 int wordpiece_tokenize(const model *m, tok_ws *ws, const uint32_t *cps, int n, mtokens *out) {
-    if (n > m->max_input_chars) return unk(m, n, out);
+    if (n > m->max_input_chars) return unk(m, cps, n, out);
     int pl = m->prefix_len;
     char *buf = tok_ws_utf8(ws, (size_t)pl + 4 * (size_t)n + 1);
     uint32_t *bpos = tok_ws_scratch(ws, 0, ((size_t)n + 1) * sizeof *bpos);
@@ -50,9 +52,9 @@ int wordpiece_tokenize(const model *m, tok_ws *ws, const uint32_t *cps, int n, m
         }
         if (end == start) {
             out->n = first;
-            return unk(m, n, out);
+            return unk(m, cps, n, out);
         }
-        int rc = mtokens_push(out, id, start, end);
+        int rc = mtokens_push(out, id, (int32_t)bpos[start], (int32_t)bpos[end]);
         if (rc) return rc;
         start = end;
     }
@@ -65,7 +67,7 @@ int wordlevel_tokenize(const model *m, tok_ws *ws, const uint32_t *cps, int n, m
     size_t len = 0;
     for (int i = 0; i < n; i++) len += (size_t)utf8_encode(cps[i], buf + len);
     int32_t id;
-    if (strmap_get(&m->vocab, buf, len, &id)) return mtokens_push(out, id, 0, n);
+    if (strmap_get(&m->vocab, buf, len, &id)) return mtokens_push(out, id, 0, (int32_t)len);
     if (m->unk_id < 0) return error_set(NEEDLE_EFORMAT, "WordLevel: a word is not in the vocabulary and the model has no unk_token");
-    return mtokens_push(out, m->unk_id, 0, n);
+    return mtokens_push(out, m->unk_id, 0, (int32_t)len);
 }
