@@ -182,3 +182,73 @@ TEST(tokenizer_components_match_hf) { run_cases(NULL); }
 /* The multilingual cased vocabulary (vocab.txt + tokenizer_config.json, do_lower_case false):
  * HF's output for the 208 golden texts and 18 sentences in 16 scripts. */
 TEST(tokenizer_multilingual_vocab_txt_matches_hf) { run_cases("multilingual_cased_vocab_txt"); }
+
+/* Properties every WordPiece output has, over the 208 golden texts with the multilingual
+ * vocabulary: ids in range; "##" exactly on the pieces after a word's first; [UNK] only as a
+ * whole word; offsets inside the text and non-decreasing; a piece never longer (in code
+ * points, "##" aside) than the text it covers. And cases derived by hand from vocab.txt with
+ * BERT's greedy longest-match-first rule (each longer prefix was checked absent from the file;
+ * ids are line numbers - 1): Straßen|##bahn|##halte|##stelle, na|##ï|##ve, Zürich, Москва,
+ * 東|京 (CJK ideographs are split into single characters before WordPiece). */
+TEST(tokenizer_multilingual_properties_and_hand_cases) {
+    tokenizer *tk = NULL;
+    char *text;
+    size_t len;
+    CHECK_OK(tokenizer_load(TOKDIR "/vocab/bert-base-multilingual-cased", &tk));
+    CHECK_OK(file_read_all(TOKDIR "/bert-base-uncased/golden.jsonl", &text, &len));
+    if (!tk) return;
+    int unk = tokenizer_specials(tk)->unk, bad = 0, pieces = 0;
+    tok_windows w;
+    tok_windows_init(&w);
+    for (char *line = text, *nl; line && *line && bad < 5; line = nl ? nl + 1 : NULL) {
+        nl = strchr(line, '\n');
+        cJSON *g;
+        if (json_parse(line, nl ? (size_t)(nl - line) : strlen(line), "golden.jsonl", &g)) break;
+        const char *t = cJSON_GetObjectItem(g, "text")->valuestring; /* no NUL-bearing text matters here */
+        size_t tl = strlen(t);
+        int ncp = 0;
+        for (size_t i = 0; i < tl; i++) ncp += ((unsigned char)t[i] & 0xC0) != 0x80;
+        CHECK_OK(tokenizer_encode(tk, t, tl, NULL, 0, NULL, &w));
+        const tok_encoding *e = &w.w[0];
+        for (int i = 1; i + 1 < e->n; i++, pieces++) {
+            const char *tok = tokenizer_id_to_token(tk, e->ids[i]);
+            int first = e->word_ids[i] != e->word_ids[i - 1], cont = tok && !strncmp(tok, "##", 2);
+            int last = e->word_ids[i] != e->word_ids[i + 1], s = e->offsets[2 * i], end = e->offsets[2 * i + 1];
+            int plen = 0;
+            for (const char *p = tok ? tok + (cont ? 2 : 0) : ""; *p; p++) plen += ((unsigned char)*p & 0xC0) != 0x80;
+            int ok = tok && e->ids[i] < tokenizer_vocab_size(tk) && s >= 0 && end <= ncp && s < end &&
+                     s >= e->offsets[2 * (i - 1)] && (e->ids[i] == unk ? first && last : first != cont) &&
+                     (e->ids[i] == unk || plen <= end - s);
+            if (!ok) {
+                test_fail(__FILE__, __LINE__, "\"%.30s\": piece %d \"%s\" [%d,%d) breaks a WordPiece property", t, i, tok ? tok : "?", s, end);
+                bad++;
+            }
+        }
+        cJSON_Delete(g);
+    }
+    CHECK(pieces > 10000); /* 13,486 pieces were checked when this was written */
+    struct {
+        const char *text;
+        int n, ids[4], offs[8];
+    } hand[] = {
+        {"Straßenbahnhaltestelle", 4, {53727, 18760, 55699, 36242}, {0, 7, 7, 11, 11, 16, 16, 22}},
+        {"naïve", 3, {10132, 27514, 10612}, {0, 2, 2, 3, 3, 5}},
+        {"Zürich", 1, {19985}, {0, 6}},
+        {"Москва", 1, {15588}, {0, 6}},
+        {"東京", 2, {4506, 2172}, {0, 1, 1, 2}},
+    };
+    for (size_t h = 0; h < sizeof hand / sizeof hand[0]; h++) {
+        CHECK_OK(tokenizer_encode(tk, hand[h].text, strlen(hand[h].text), NULL, 0, NULL, &w));
+        const tok_encoding *e = &w.w[0];
+        CHECK_INT(e->n, hand[h].n + 2);
+        for (int i = 0; i < hand[h].n && i + 1 < e->n; i++) {
+            CHECK_INT(e->ids[i + 1], hand[h].ids[i]);
+            CHECK_INT(e->offsets[2 * i + 2], hand[h].offs[2 * i]);
+            CHECK_INT(e->offsets[2 * i + 3], hand[h].offs[2 * i + 1]);
+        }
+    }
+    CHECK_INT(bad, 0);
+    tok_windows_free(&w);
+    free(text);
+    tokenizer_free(tk);
+}
