@@ -265,11 +265,6 @@ int added_vocab_split(const added_vocab *av, int normalized, const nchar *src, i
 
 /* ------------------------------------------------------------ post-processing */
 
-/* Legacy layouts (tokenizer_legacy.c): vocab.txt (+ tokenizer_config.json) and
- * vocab.json + merges.txt (+ tokenizer_config.json) in a directory. */
-int tokenizer_load_wordpiece_dir(const char *dir, tokenizer **out);
-int tokenizer_load_bpe_dir(const char *dir, tokenizer **out);
-
 /* Raw token of one sequence before post-processing. */
 typedef struct {
     int32_t id;
@@ -277,7 +272,6 @@ typedef struct {
     int32_t word;
     uint8_t lead, trail; /* characters the ByteLevel offset trimming may remove */
 } rtoken;
-
 
 enum { PIECE_SPECIAL, PIECE_A, PIECE_B };
 
@@ -328,5 +322,9 @@ struct tokenizer {
  * tokens (tokenizer_vocab.c). */
 int tokenizer_finish(tokenizer *tk, const char *origin);
 
+/* Legacy layouts (tokenizer_legacy.c): vocab.txt (+ tokenizer_config.json) and
+ * vocab.json + merges.txt (+ tokenizer_config.json) in a directory. */
+int tokenizer_load_wordpiece_dir(const char *dir, tokenizer **out);
+int tokenizer_load_bpe_dir(const char *dir, tokenizer **out);
 
 #endif
