@@ -14,7 +14,7 @@ BUILD   := build
 LIB_SRC := $(filter-out src/cli/%,$(wildcard src/*/*.c src/*/*/*.c))
 CLI_SRC := $(wildcard src/cli/*.c)
 TEST_SRC:= $(wildcard tests/*.c tests/*/*.c)
-LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/static_assets.o
 CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/%.o)
 TEST_OBJ:= $(TEST_SRC:%.c=$(BUILD)/%.o)
 
@@ -33,6 +33,15 @@ $(BUILD)/needle_tests: $(TEST_OBJ) $(BUILD)/libneedle.a
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+# The web page (web/*) is compiled into the binary as a generated C file.
+WEB_SRC := $(sort $(wildcard web/*))
+$(BUILD)/gen/static_assets.c: $(WEB_SRC) src/server/embed_assets.sh
+	@mkdir -p $(dir $@)
+	sh src/server/embed_assets.sh $@ $(WEB_SRC)
+
+$(BUILD)/gen/%.o: $(BUILD)/gen/%.c
 	$(CC) $(CFLAGS) -c $< -o $@
 
 test: needle $(BUILD)/needle_tests
