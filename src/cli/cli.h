@@ -35,5 +35,7 @@ int cli_fail(void);
 int cli_parse_exit(int parse_result);
 
 int cmd_version(int argc, char **argv);
+int cmd_eval_trec(int argc, char **argv);
+int cmd_retriever_eval(int argc, char **argv);
 
 #endif

@@ -14,6 +14,8 @@ typedef struct {
 
 static const command commands[] = {
     {"version", cmd_version, "print the version and the libraries needle was built with"},
+    {"eval trec", cmd_eval_trec, "score a TREC run against qrels with trec_eval's measures (JSON)"},
+    {"retriever eval", cmd_retriever_eval, "evaluate a retriever (--bm25) on a BEIR data set (JSON)"},
 };
 static const int n_commands = (int)(sizeof commands / sizeof commands[0]);
 
