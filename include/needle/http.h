@@ -74,8 +74,8 @@ const char *http_request_header(const http_request *req, const char *name);
 /* A query-string argument, URL-decoded, or NULL. */
 const char *http_request_arg(const http_request *req, const char *name);
 const char *http_request_body(const http_request *req, size_t *len);
-/* Parse the body as a JSON object. Errors (NEEDLE_EFORMAT) name the problem: empty body,
- * invalid UTF-8 with its byte offset, a syntax error with line and column, not an object. */
+/* Parse the body as JSON (any value). Errors (NEEDLE_EFORMAT) name the problem: empty body,
+ * invalid UTF-8 with its byte offset, a syntax error with line and column. */
 int http_request_json(const http_request *req, cJSON **out);
 
 /* One field of a multipart/form-data or url-encoded body, whole. `filename` and

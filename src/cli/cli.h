@@ -37,5 +37,6 @@ int cli_parse_exit(int parse_result);
 int cmd_version(int argc, char **argv);
 int cmd_eval_trec(int argc, char **argv);
 int cmd_retriever_eval(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
 
 #endif

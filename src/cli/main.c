@@ -16,6 +16,7 @@ static const command commands[] = {
     {"version", cmd_version, "print the version and the libraries needle was built with"},
     {"eval trec", cmd_eval_trec, "score a TREC run against qrels with trec_eval's measures (JSON)"},
     {"retriever eval", cmd_retriever_eval, "evaluate a retriever (--bm25) on a BEIR data set (JSON)"},
+    {"serve", cmd_serve, "serve the HTTP API and the search page over a document store"},
 };
 static const int n_commands = (int)(sizeof commands / sizeof commands[0]);
 

@@ -388,22 +388,14 @@ int http_request_json(const http_request *req, cJSON **out) {
     *out = NULL;
     size_t len = req->body.len;
     const char *text = req->body.data;
-    if (!len) return error_set(NEEDLE_EFORMAT, "request body is empty; expected a JSON object");
+    if (!len) return error_set(NEEDLE_EFORMAT, "request body is empty; expected JSON");
     for (size_t i = 0; i < len;) {
         utf8proc_int32_t cp;
         utf8proc_ssize_t n = utf8proc_iterate((const utf8proc_uint8_t *)text + i, (utf8proc_ssize_t)(len - i), &cp);
         if (n <= 0) return error_set(NEEDLE_EFORMAT, "request body: invalid UTF-8 at byte %zu", i);
         i += (size_t)n;
     }
-    cJSON *root;
-    int rc = json_parse(text, len, "request body", &root);
-    if (rc) return rc;
-    if (!cJSON_IsObject(root)) {
-        cJSON_Delete(root);
-        return error_set(NEEDLE_EFORMAT, "request body: expected a JSON object");
-    }
-    *out = root;
-    return 0;
+    return json_parse(text, len, "request body", out);
 }
 
 /* ---- forms: libmicrohttpd's post processor, run over the accumulated body ---- */
