@@ -301,10 +301,10 @@ int pipeline_run(pipeline *p, const char *query, const cJSON *params, jsonw *w) 
     bm25_searcher *s = NULL;
     bm25_hit *hits = NULL;
     size_t n_hits = 0;
-    if (st->ix) {
-        bm25_query_opts o;
-        bm25_query_opts_default(&o);
-        if (bp.filters && !(rc = allowed_bits(p, st, bp.filters, &bits))) o.allow_bits = bits;
+    bm25_query_opts o;
+    bm25_query_opts_default(&o);
+    if (bp.filters && !(rc = allowed_bits(p, st, bp.filters, &bits))) o.allow_bits = bits;
+    if (!rc && st->ix) {
         hits = calloc((size_t)bp.top_k, sizeof *hits);
         if (!rc && !hits) rc = error_set(NEEDLE_ENOMEM, "out of memory searching");
         if (!rc) rc = searcher_take(p, st, &s);

@@ -454,8 +454,8 @@ int http_request_form(const http_request *req, http_form_fn fn, void *ctx) {
     struct MHD_PostProcessor *pp = MHD_create_post_processor(req->conn, 65536, on_form_data, &f);
     if (!pp) {
         const char *ct = http_request_header(req, MHD_HTTP_HEADER_CONTENT_TYPE);
-        return error_set(NEEDLE_EFORMAT, "request body: expected multipart/form-data (with a boundary), got %s",
-                         ct ? ct : "no Content-Type");
+        return error_set(NEEDLE_EFORMAT, "request body: expected multipart/form-data with a boundary of 2 to 70 "
+                         "characters, got Content-Type: %s", ct ? ct : "(none)");
     }
     enum MHD_Result ok = MHD_post_process(pp, req->body.data ? req->body.data : "", req->body.len);
     if (MHD_destroy_post_processor(pp) != MHD_YES) ok = MHD_NO;
