@@ -6,11 +6,12 @@
  * empty; the full pipeline (retriever -> reader, from a pipeline file) replaces it without
  * changing this header's functions.
  *
- * Thread safety: pipeline_run may be called from many threads at once; the document store is
- * shared, so every use of pipeline_docstore() from outside must hold pipeline_lock() — the
- * store handle is one SQLite connection, which threads must not use at the same time. Indexes
- * built from the store follow its generation (docstore_generation): a query after a committed
- * write (by this process or another) searches the new documents. */
+ * Thread safety: pipeline_run may be called from many threads at once. The store is shared:
+ * writes go through pipeline_docstore() while holding pipeline_lock() (the writer is one
+ * SQLite connection); reads take a read-only connection of their own with pipeline_reader()
+ * and give it back with pipeline_reader_done(), and never wait for a writer. Indexes built from
+ * the store follow its generation (docstore_generation): a query after a committed write (by
+ * this process or another) searches the new documents. */
 #ifndef NEEDLE_PIPELINE_H
 #define NEEDLE_PIPELINE_H
 
@@ -41,9 +42,13 @@ int pipeline_run(pipeline *p, const char *query, const cJSON *params, jsonw *w);
  * "score"}, without "score" when `score` is NaN. */
 void pipeline_write_document(jsonw *w, const docstore_record *rec, double score);
 
-/* The store the pipeline searches, for the document and feedback endpoints. */
+/* The store the pipeline searches, for the document and feedback endpoints: the writer
+ * (hold the lock while using it) ... */
 docstore *pipeline_docstore(pipeline *p);
 void pipeline_lock(pipeline *p);
 void pipeline_unlock(pipeline *p);
+/* ... and read-only connections, one per thread at a time. */
+int pipeline_reader(pipeline *p, docstore **ds);
+void pipeline_reader_done(pipeline *p, docstore *ds);
 
 #endif

@@ -40,6 +40,8 @@ typedef struct server server;
 /* Serve `p` (which must outlive the server) with `cfg` (copied; its strings must outlive it). */
 int server_start(server **out, const server_config *cfg, pipeline *p);
 int server_port(const server *s);
+/* Requests begun and not yet answered (this one included when asked from a handler). */
+long server_in_flight(const server *s);
 /* Graceful stop: refuse new connections, finish the requests in flight (at most timeout_s),
  * free the server. Every write acknowledged to a client was committed before its reply. */
 int server_stop(server *s, double timeout_s);

@@ -89,8 +89,8 @@ int cmd_serve(int argc, char **argv) {
              cfg.api_key ? " (API key required)" : "");
     int sig = 0;
     sigwait(&stop, &sig);
-    log_info("%s received: finishing the requests in flight (a second signal stops at once)",
-             sig == SIGINT ? "SIGINT" : "SIGTERM");
+    log_info("%s received: finishing %ld request(s) in flight (a second signal stops at once)",
+             sig == SIGINT ? "SIGINT" : "SIGTERM", server_in_flight(s));
     signal(SIGINT, SIG_DFL);
     signal(SIGTERM, SIG_DFL);
     pthread_sigmask(SIG_UNBLOCK, &stop, NULL);

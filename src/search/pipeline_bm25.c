@@ -9,7 +9,11 @@
  * wrote a document sees it in its next query; queries already running keep the index they
  * started with (reference-counted) while a new one is built. Each index keeps a small pool of
  * searchers (one per concurrent query; a searcher holds an analyzer and scratch memory).
- * Scores are Haystack's scaled BM25 by default: expit(score / 8). */
+ * Scores are Haystack's scaled BM25 by default: expit(score / 8).
+ *
+ * The store is opened once for writing (pipeline_lock) and, for reading, once per concurrent
+ * reader (a pool of read-only connections): in SQLite's WAL mode readers see the last commit
+ * and never wait for a writer, so a long upload does not stall queries or health checks. */
 #include "needle/pipeline.h"
 #include "needle/bm25.h"
 #include "needle/error.h"
@@ -35,11 +39,14 @@ typedef struct bm25_state {
 } bm25_state;
 
 struct pipeline {
-    docstore *ds;
-    pthread_mutex_t store_lock; /* the store handle is one SQLite connection */
-    pthread_mutex_t state_lock; /* guards `current`, refs and the searcher pools */
+    docstore *ds;               /* the writer */
+    char *path;
+    pthread_mutex_t store_lock; /* the writer is one SQLite connection */
+    pthread_mutex_t state_lock; /* guards `current`, refs, the searcher pools and the readers */
     pthread_mutex_t build_lock; /* one rebuild at a time */
     bm25_state *current;
+    docstore **readers;         /* idle read-only connections */
+    size_t n_readers, cap_readers;
 };
 
 static void state_free(bm25_state *st) {
@@ -58,7 +65,9 @@ static void state_release(pipeline *p, bm25_state *st) {
     if (last) state_free(st);
 }
 
-/* Build an index of the store's current documents (store lock held by the caller). */
+/* Build an index of the documents a reader sees. `generation` was read before: if a write
+ * lands meanwhile, the index may hold more than that generation, never less, and the next
+ * query simply rebuilds again. */
 static int state_build(docstore *ds, long long generation, bm25_state **out) {
     *out = NULL;
     bm25_state *st = calloc(1, sizeof *st);
@@ -108,12 +117,36 @@ done:
     return 0;
 }
 
+int pipeline_reader(pipeline *p, docstore **ds) {
+    pthread_mutex_lock(&p->state_lock);
+    *ds = p->n_readers ? p->readers[--p->n_readers] : NULL;
+    pthread_mutex_unlock(&p->state_lock);
+    return *ds ? 0 : docstore_open(ds, p->path, DOCSTORE_READONLY);
+}
+
+void pipeline_reader_done(pipeline *p, docstore *ds) {
+    if (!ds) return;
+    pthread_mutex_lock(&p->state_lock);
+    if (p->n_readers == p->cap_readers) {
+        size_t cap = p->cap_readers ? 2 * p->cap_readers : 8;
+        docstore **q = realloc(p->readers, cap * sizeof *q);
+        if (q) {
+            p->readers = q;
+            p->cap_readers = cap;
+        }
+    }
+    if (p->n_readers < p->cap_readers) {
+        p->readers[p->n_readers++] = ds;
+        ds = NULL;
+    }
+    pthread_mutex_unlock(&p->state_lock);
+    docstore_close(ds);
+}
+
 /* The index to search: the current one, after a rebuild when the store's generation moved. */
-static int state_acquire(pipeline *p, bm25_state **out) {
+static int state_acquire(pipeline *p, docstore *rd, bm25_state **out) {
     long long gen;
-    pthread_mutex_lock(&p->store_lock);
-    int rc = docstore_generation(p->ds, &gen);
-    pthread_mutex_unlock(&p->store_lock);
+    int rc = docstore_generation(rd, &gen);
     if (rc) return rc;
     pthread_mutex_lock(&p->state_lock);
     int stale = !p->current || p->current->generation != gen;
@@ -121,14 +154,12 @@ static int state_acquire(pipeline *p, bm25_state **out) {
     if (stale) {
         pthread_mutex_lock(&p->build_lock);
         pthread_mutex_lock(&p->state_lock);
-        stale = !p->current || p->current->generation != gen;
+        stale = !p->current || p->current->generation < gen;
         pthread_mutex_unlock(&p->state_lock);
         if (stale) {
             bm25_state *fresh = NULL;
-            pthread_mutex_lock(&p->store_lock);
-            rc = docstore_generation(p->ds, &gen);
-            if (!rc) rc = state_build(p->ds, gen, &fresh);
-            pthread_mutex_unlock(&p->store_lock);
+            rc = docstore_generation(rd, &gen);
+            if (!rc) rc = state_build(rd, gen, &fresh);
             if (!rc) {
                 pthread_mutex_lock(&p->state_lock);
                 bm25_state *old = p->current;
@@ -151,16 +182,21 @@ int pipeline_open_store(pipeline **out, const char *store_path) {
     *out = NULL;
     pipeline *p = calloc(1, sizeof *p);
     if (!p) return error_set(NEEDLE_ENOMEM, "out of memory opening the pipeline");
-    int rc = docstore_open(&p->ds, store_path, DOCSTORE_CREATE);
+    p->path = strdup(store_path);
+    int rc = p->path ? docstore_open(&p->ds, store_path, DOCSTORE_CREATE) : error_set(NEEDLE_ENOMEM, "out of memory");
     if (rc) {
+        free(p->path);
         free(p);
         return rc;
     }
     pthread_mutex_init(&p->store_lock, NULL);
     pthread_mutex_init(&p->state_lock, NULL);
     pthread_mutex_init(&p->build_lock, NULL);
-    bm25_state *st;
-    rc = state_acquire(p, &st);
+    docstore *rd = NULL;
+    bm25_state *st = NULL;
+    rc = pipeline_reader(p, &rd);
+    if (!rc) rc = state_acquire(p, rd, &st);
+    pipeline_reader_done(p, rd);
     if (rc) {
         pipeline_close(p);
         return rc;
@@ -173,10 +209,13 @@ int pipeline_open_store(pipeline **out, const char *store_path) {
 void pipeline_close(pipeline *p) {
     if (!p) return;
     if (p->current) state_release(p, p->current);
+    for (size_t i = 0; i < p->n_readers; i++) docstore_close(p->readers[i]);
+    free(p->readers);
     docstore_close(p->ds);
     pthread_mutex_destroy(&p->store_lock);
     pthread_mutex_destroy(&p->state_lock);
     pthread_mutex_destroy(&p->build_lock);
+    free(p->path);
     free(p);
 }
 
@@ -236,15 +275,13 @@ static int params_parse(const cJSON *params, bm25_params *bp) {
 /* ---- searching ---- */
 
 /* The allowed BM25 documents for a filter: both seq lists are ascending, so one merge. */
-static int allowed_bits(pipeline *p, const bm25_state *st, const cJSON *filters, uint64_t **bits) {
+static int allowed_bits(docstore *rd, const bm25_state *st, const cJSON *filters, uint64_t **bits) {
     *bits = NULL;
     char *text = cJSON_PrintUnformatted(filters);
     if (!text) return error_set(NEEDLE_ENOMEM, "out of memory reading the filters");
     long long *seqs = NULL;
     size_t n = 0;
-    pthread_mutex_lock(&p->store_lock);
-    int rc = docstore_filter_seqs(p->ds, text, &seqs, &n);
-    pthread_mutex_unlock(&p->store_lock);
+    int rc = docstore_filter_seqs(rd, text, &seqs, &n);
     free(text);
     if (rc) return rc;
     uint64_t *b = calloc(st->n / 64 + 1, sizeof *b);
@@ -295,49 +332,49 @@ int pipeline_run(pipeline *p, const char *query, const cJSON *params, jsonw *w) 
     bm25_params bp;
     int rc = params_parse(params, &bp);
     if (rc) return rc;
-    bm25_state *st;
-    if ((rc = state_acquire(p, &st))) return rc;
+    docstore *rd = NULL;
+    bm25_state *st = NULL;
     uint64_t *bits = NULL;
     bm25_searcher *s = NULL;
     bm25_hit *hits = NULL;
     size_t n_hits = 0;
+    if ((rc = pipeline_reader(p, &rd)) || (rc = state_acquire(p, rd, &st))) goto done;
     bm25_query_opts o;
     bm25_query_opts_default(&o);
-    if (bp.filters && !(rc = allowed_bits(p, st, bp.filters, &bits))) o.allow_bits = bits;
+    if (bp.filters && !(rc = allowed_bits(rd, st, bp.filters, &bits))) o.allow_bits = bits;
     if (!rc && st->ix) {
         hits = calloc((size_t)bp.top_k, sizeof *hits);
-        if (!rc && !hits) rc = error_set(NEEDLE_ENOMEM, "out of memory searching");
+        if (!hits) rc = error_set(NEEDLE_ENOMEM, "out of memory searching");
         if (!rc) rc = searcher_take(p, st, &s);
         if (!rc) rc = bm25_search(s, query, (size_t)bp.top_k, &o, hits, &n_hits);
         if (s) searcher_give(p, st, s);
     }
-    if (!rc) {
-        jsonw_key(w, "query");
-        jsonw_string(w, query);
-        jsonw_key(w, "answers");
-        jsonw_array_begin(w);
-        jsonw_array_end(w);
-        jsonw_key(w, "documents");
-        jsonw_array_begin(w);
-        pthread_mutex_lock(&p->store_lock);
-        for (size_t i = 0; i < n_hits && !rc; i++) {
-            docstore_record rec;
-            rc = docstore_get_seq(p->ds, st->seqs[hits[i].doc], &rec);
-            if (rc == NEEDLE_ENOTFOUND) { /* deleted since the index was built */
-                rc = 0;
-                continue;
-            }
-            if (rc) break;
-            double score = hits[i].score;
-            pipeline_write_document(w, &rec, bp.scale_score ? 1.0 / (1.0 + exp(-score / 8.0)) : score);
-            docstore_record_free(&rec);
+    if (rc) goto done;
+    jsonw_key(w, "query");
+    jsonw_string(w, query);
+    jsonw_key(w, "answers");
+    jsonw_array_begin(w);
+    jsonw_array_end(w);
+    jsonw_key(w, "documents");
+    jsonw_array_begin(w);
+    for (size_t i = 0; i < n_hits && !rc; i++) {
+        docstore_record rec;
+        rc = docstore_get_seq(rd, st->seqs[hits[i].doc], &rec);
+        if (rc == NEEDLE_ENOTFOUND) { /* deleted since the index was built */
+            rc = 0;
+            continue;
         }
-        pthread_mutex_unlock(&p->store_lock);
-        jsonw_array_end(w);
+        if (rc) break;
+        double score = hits[i].score;
+        pipeline_write_document(w, &rec, bp.scale_score ? 1.0 / (1.0 + exp(-score / 8.0)) : score);
+        docstore_record_free(&rec);
     }
+    jsonw_array_end(w);
+done:
     free(hits);
     free(bits);
-    state_release(p, st);
+    if (st) state_release(p, st);
+    pipeline_reader_done(p, rd);
     return rc;
 }
 

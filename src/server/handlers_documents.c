@@ -173,15 +173,16 @@ void handle_documents_get(void *app, const http_request *req, http_response *res
     server_json_begin(&sb, &w);
     jsonw_array_begin(&w);
     docstore_iter *it = NULL;
-    pipeline_lock(a->pipe);
-    int rc = docstore_iter_docs(pipeline_docstore(a->pipe), filters, NULL, &it);
+    docstore *rd = NULL;
+    int rc = pipeline_reader(a->pipe, &rd);
+    if (!rc) rc = docstore_iter_docs(rd, filters, NULL, &it);
     docstore_record rec;
     while (!rc && (rc = docstore_iter_next_doc(it, &rec)) == 1) {
         pipeline_write_document(&w, &rec, NAN);
         rc = 0;
     }
     docstore_iter_free(it);
-    pipeline_unlock(a->pipe);
+    pipeline_reader_done(a->pipe, rd);
     free(filters);
     if (rc < 0) {
         strbuf_free(&sb);

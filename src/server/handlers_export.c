@@ -146,9 +146,9 @@ void handle_export_feedback(void *app, const http_request *req, http_response *r
     jsonw_array_begin(&w);
     docstore_iter *it = NULL;
     size_t written = 0, skipped = 0;
-    pipeline_lock(a->pipe);
-    docstore *ds = pipeline_docstore(a->pipe);
-    int rc = docstore_iter_labels(ds, filters, &it);
+    docstore *ds = NULL;
+    int rc = pipeline_reader(a->pipe, &ds);
+    if (!rc) rc = docstore_iter_labels(ds, filters, &it);
     docstore_label l;
     while (!rc && (rc = docstore_iter_next_label(it, &l)) == 1) {
         rc = 0;
@@ -164,7 +164,7 @@ void handle_export_feedback(void *app, const http_request *req, http_response *r
         free(text);
     }
     docstore_iter_free(it);
-    pipeline_unlock(a->pipe);
+    pipeline_reader_done(a->pipe, ds);
     if (rc < 0) {
         strbuf_free(&sb);
         http_reply_lib_error(res, rc);

@@ -80,15 +80,16 @@ void handle_feedback_get(void *app, const http_request *req, http_response *res)
     server_json_begin(&sb, &w);
     jsonw_array_begin(&w);
     docstore_iter *it = NULL;
-    pipeline_lock(a->pipe);
-    int rc = docstore_iter_labels(pipeline_docstore(a->pipe), NULL, &it);
+    docstore *rd = NULL;
+    int rc = pipeline_reader(a->pipe, &rd);
+    if (!rc) rc = docstore_iter_labels(rd, NULL, &it);
     docstore_label l;
     while (!rc && (rc = docstore_iter_next_label(it, &l)) == 1) {
         feedback_label_write(&w, &l);
         rc = 0;
     }
     docstore_iter_free(it);
-    pipeline_unlock(a->pipe);
+    pipeline_reader_done(a->pipe, rd);
     if (rc < 0) {
         strbuf_free(&sb);
         http_reply_lib_error(res, rc);
@@ -163,8 +164,9 @@ void handle_eval_feedback(void *app, const http_request *req, http_response *res
     cJSON_Delete(f);
     long long n = 0, answers_ok = 0, docs_ok = 0;
     docstore_iter *it = NULL;
-    pipeline_lock(a->pipe);
-    int rc = docstore_iter_labels(pipeline_docstore(a->pipe), filters, &it);
+    docstore *rd = NULL;
+    int rc = pipeline_reader(a->pipe, &rd);
+    if (!rc) rc = docstore_iter_labels(rd, filters, &it);
     docstore_label l;
     while (!rc && (rc = docstore_iter_next_label(it, &l)) == 1) {
         n++;
@@ -173,7 +175,7 @@ void handle_eval_feedback(void *app, const http_request *req, http_response *res
         rc = 0;
     }
     docstore_iter_free(it);
-    pipeline_unlock(a->pipe);
+    pipeline_reader_done(a->pipe, rd);
     free(filters);
     if (rc < 0) {
         http_reply_lib_error(res, rc);

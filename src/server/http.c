@@ -4,11 +4,18 @@
  * are in, once per chunk of body, and once more at the end. We decide everything that needs
  * no body on the first call (URL length, route, method, API key, declared Content-Length) and
  * answer at once, so a client that is refused does not have to upload first; the body is then
- * accumulated into one buffer (never past the limit, chunked bodies included) and the route's
- * handler runs on the final call. The per-request state is created by the URI-log callback,
- * the only hook that sees the raw request target with its query string, and freed by the
- * completion callback; the pair also counts requests in flight, which the graceful shutdown
- * waits on after it has stopped accepting connections. */
+ * accumulated into one buffer (never past the limit, chunked bodies included). The per-request
+ * state is created by the URI-log callback, the only hook that sees the raw request target
+ * with its query string, and freed by the completion callback; the pair also counts requests
+ * in flight, which the graceful shutdown waits on after it has stopped accepting connections.
+ *
+ * Threads: libmicrohttpd's internal polling threads (a small pool) only move bytes. In its
+ * thread pool each connection stays with the thread that accepted it, so a handler running on
+ * that thread would stall every other connection the thread holds, however idle the other
+ * threads are (a slow question would delay a /health probe by its whole run). So on the final
+ * call the connection is suspended and the request queued to our own pool of `threads`
+ * handler threads, shared by all connections; the thread that runs the handler resumes the
+ * connection, and libmicrohttpd calls us once more to send the prepared reply. */
 #include "needle/http.h"
 #include "needle/error.h"
 #include "needle/json.h"
@@ -17,6 +24,7 @@
 
 #include <microhttpd.h>
 #include <netdb.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -35,6 +43,14 @@ struct http_server {
     int port;
     atomic_long in_flight;
     atomic_int stopping;
+    /* the handler pool and its queue */
+    pthread_t *workers;
+    int n_workers;
+    pthread_mutex_t lock;
+    pthread_cond_t wake;
+    http_request *head, *tail;
+    int quit, aborting;
+    long aborted;
 };
 
 struct http_request {
@@ -44,7 +60,10 @@ struct http_request {
     const http_route *route;
     size_t uri_len;
     int started, answered, too_large, out_of_memory;
+    int handled;          /* the pool has run the handler; `res` holds the reply */
     strbuf body;
+    http_response res;
+    http_request *next;   /* in the queue */
     double t0;
 };
 
@@ -277,19 +296,86 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         return MHD_YES;
     }
     if (r->answered) return MHD_YES;
-    response_init(&res);
-    if (r->too_large)
-        http_reply_error(&res, 413, "request body is larger than the limit of %zu bytes", s->cfg.max_body_bytes);
-    else if (r->out_of_memory)
-        http_reply_error(&res, 500, "out of memory reading the request body");
-    else
-        r->route->fn(s->cfg.app, r, &res);
-    enum MHD_Result ok = send_response(r, &res);
-    strbuf_free(&res.body);
-    return ok;
+    if (r->handled) { /* resumed by the pool: send what the handler prepared */
+        enum MHD_Result ok = send_response(r, &r->res);
+        strbuf_free(&r->res.body);
+        return ok;
+    }
+    if (r->too_large || r->out_of_memory) {
+        response_init(&res);
+        if (r->too_large)
+            http_reply_error(&res, 413, "request body is larger than the limit of %zu bytes", s->cfg.max_body_bytes);
+        else
+            http_reply_error(&res, 500, "out of memory reading the request body");
+        enum MHD_Result ok = send_response(r, &res);
+        strbuf_free(&res.body);
+        return ok;
+    }
+    pthread_mutex_lock(&s->lock);
+    if (s->quit) { /* the pool has stopped (shutdown): nothing may stay suspended */
+        pthread_mutex_unlock(&s->lock);
+        response_init(&res);
+        http_reply_error(&res, 503, "the server is shutting down");
+        enum MHD_Result ok = send_response(r, &res);
+        strbuf_free(&res.body);
+        return ok;
+    }
+    /* Suspend before queueing, so that the pool never resumes a connection not yet suspended. */
+    MHD_suspend_connection(c);
+    r->next = NULL;
+    if (s->tail) s->tail->next = r;
+    else s->head = r;
+    s->tail = r;
+    pthread_cond_signal(&s->wake);
+    pthread_mutex_unlock(&s->lock);
+    return MHD_YES;
+}
+
+/* ---- the handler pool ---- */
+
+static void *worker_run(void *arg) {
+    http_server *s = arg;
+    for (;;) {
+        pthread_mutex_lock(&s->lock);
+        while (!s->head && !s->quit) pthread_cond_wait(&s->wake, &s->lock);
+        http_request *r = s->head;
+        if (!r) { /* quit with an empty queue */
+            pthread_mutex_unlock(&s->lock);
+            return NULL;
+        }
+        s->head = r->next;
+        if (!s->head) s->tail = NULL;
+        int abort_it = s->aborting;
+        s->aborted += abort_it;
+        pthread_mutex_unlock(&s->lock);
+        response_init(&r->res);
+        if (abort_it) http_reply_error(&r->res, 503, "the server is shutting down");
+        else r->route->fn(s->cfg.app, r, &r->res);
+        r->handled = 1;
+        MHD_resume_connection(r->conn);
+    }
+}
+
+/* Stop the pool: requests still queued are answered 503 when `abort_queued`; the running
+ * ones finish. */
+static void workers_stop(http_server *s, int abort_queued) {
+    pthread_mutex_lock(&s->lock);
+    s->quit = 1;
+    s->aborting = abort_queued;
+    pthread_cond_broadcast(&s->wake);
+    pthread_mutex_unlock(&s->lock);
+    for (int i = 0; i < s->n_workers; i++) pthread_join(s->workers[i], NULL);
+    s->n_workers = 0;
 }
 
 /* ---- the server ---- */
+
+static void server_free(http_server *s) {
+    pthread_mutex_destroy(&s->lock);
+    pthread_cond_destroy(&s->wake);
+    free(s->workers);
+    free(s);
+}
 
 int http_server_start(http_server **out, const http_config *cfg) {
     *out = NULL;
@@ -310,12 +396,25 @@ int http_server_start(http_server **out, const http_config *cfg) {
     s->cfg = *cfg;
     atomic_init(&s->in_flight, 0);
     atomic_init(&s->stopping, 0);
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC | MHD_USE_AUTO | MHD_USE_ERROR_LOG;
+    pthread_mutex_init(&s->lock, NULL);
+    pthread_cond_init(&s->wake, NULL);
+    int threads = cfg->threads > 0 ? cfg->threads : 1;
+    s->workers = calloc((size_t)threads, sizeof *s->workers);
+    for (; s->workers && s->n_workers < threads; s->n_workers++)
+        if (pthread_create(&s->workers[s->n_workers], NULL, worker_run, s)) break;
+    if (s->n_workers < threads) {
+        workers_stop(s, 0);
+        server_free(s);
+        freeaddrinfo(ai);
+        return error_set(NEEDLE_ENOMEM, "cannot start %d handler threads", threads);
+    }
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_AUTO | MHD_USE_ERROR_LOG;
     if (ai->ai_family == AF_INET6) flags |= MHD_USE_IPv6;
     /* libmicrohttpd holds the request line and headers in this per-connection pool; keep it
      * roomy enough that our 414 (a JSON reply) triggers before its own. */
     size_t pool = cfg->max_url_bytes * 2 + 32768;
-    unsigned threads = cfg->threads > 0 ? (unsigned)cfg->threads : 1;
+    /* Polling threads only move bytes: one keeps up with a few handler threads. */
+    unsigned io_threads = threads >= 4 ? 2 : 1;
     struct MHD_OptionItem opts[] = {
         {MHD_OPTION_SOCK_ADDR, 0, ai->ai_addr},
         {MHD_OPTION_CONNECTION_TIMEOUT, (intptr_t)cfg->timeout_s, NULL},
@@ -323,7 +422,7 @@ int http_server_start(http_server **out, const http_config *cfg) {
         {MHD_OPTION_URI_LOG_CALLBACK, (intptr_t)on_uri, s},
         {MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, s},
         {MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)on_mhd_log, NULL},
-        {threads > 1 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END, (intptr_t)threads, NULL},
+        {io_threads > 1 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END, (intptr_t)io_threads, NULL},
         {MHD_OPTION_END, 0, NULL},
     };
     capturing_start_log = 1;
@@ -333,7 +432,8 @@ int http_server_start(http_server **out, const http_config *cfg) {
     capturing_start_log = 0;
     freeaddrinfo(ai);
     if (!s->daemon) {
-        free(s);
+        workers_stop(s, 0);
+        server_free(s);
         return error_set(NEEDLE_EIO, "cannot listen on %s:%d: %s", cfg->host, cfg->port,
                          start_log[0] ? start_log : "libmicrohttpd refused to start");
     }
@@ -347,22 +447,30 @@ int http_server_port(const http_server *s) { return s->port; }
 
 long http_server_in_flight(const http_server *s) { return atomic_load(&((http_server *)s)->in_flight); }
 
-int http_server_shutdown(http_server *s, double timeout_s) {
-    if (!s) return 0;
-    atomic_store(&s->stopping, 1);
-    MHD_socket listen_fd = MHD_quiesce_daemon(s->daemon);
+static void wait_idle(http_server *s, double timeout_s) {
     double t0 = clock_seconds();
     while (atomic_load(&s->in_flight) > 0 && clock_seconds() - t0 < timeout_s) {
         struct timespec ts = {0, 5 * 1000 * 1000};
         nanosleep(&ts, NULL);
     }
-    long left = atomic_load(&s->in_flight);
+}
+
+int http_server_shutdown(http_server *s, double timeout_s) {
+    if (!s) return 0;
+    atomic_store(&s->stopping, 1);
+    MHD_socket listen_fd = MHD_quiesce_daemon(s->daemon);
+    wait_idle(s, timeout_s);
+    /* Past the deadline: what is still queued gets 503, what is running finishes; then every
+     * connection is resumed and libmicrohttpd gets a moment to send the last replies. */
+    workers_stop(s, 1);
+    wait_idle(s, 2.0);
+    long left = atomic_load(&s->in_flight), aborted = s->aborted;
     MHD_stop_daemon(s->daemon);
     if (listen_fd != MHD_INVALID_SOCKET) close(listen_fd);
-    free(s);
-    if (left > 0)
-        return error_set(NEEDLE_EIO, "%ld request(s) were still running after %.0f s and were cut off", left,
-                         timeout_s);
+    server_free(s);
+    if (aborted || left)
+        return error_set(NEEDLE_EIO, "shutdown after %.0f s: %ld queued request(s) answered 503, %ld connection(s) cut off",
+                         timeout_s, aborted, left);
     return 0;
 }
 

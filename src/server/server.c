@@ -72,6 +72,7 @@ int server_start(server **out, const server_config *cfg, pipeline *p) {
     http_config hc = {cfg->host, cfg->port, cfg->threads, cfg->max_body_bytes, cfg->max_url_bytes, cfg->timeout_s,
                       cfg->api_key, routes, &s->app};
     int rc = http_server_start(&s->http, &hc);
+    s->app.http = s->http;
     if (rc) {
         pthread_mutex_destroy(&s->app.cpu_lock);
         free(routes);
@@ -83,6 +84,8 @@ int server_start(server **out, const server_config *cfg, pipeline *p) {
 }
 
 int server_port(const server *s) { return http_server_port(s->http); }
+
+long server_in_flight(const server *s) { return http_server_in_flight(s->http); }
 
 int server_stop(server *s, double timeout_s) {
     if (!s) return 0;
@@ -215,9 +218,10 @@ void handle_health(void *app, const http_request *req, http_response *res) {
     server_app *a = app;
     long long rss = proc_kb("/proc/self/status", "VmRSS"), total = proc_kb("/proc/meminfo", "MemTotal");
     long long docs = -1;
-    pipeline_lock(a->pipe);
-    int rc = docstore_count(pipeline_docstore(a->pipe), NULL, &docs);
-    pipeline_unlock(a->pipe);
+    docstore *rd = NULL;
+    int rc = pipeline_reader(a->pipe, &rd);
+    if (!rc) rc = docstore_count(rd, NULL, &docs);
+    pipeline_reader_done(a->pipe, rd);
     strbuf sb;
     jsonw w;
     server_json_begin(&sb, &w);
@@ -244,6 +248,8 @@ void handle_health(void *app, const http_request *req, http_response *res) {
     jsonw_key(&w, "documents");
     if (rc) jsonw_null(&w);
     else jsonw_int(&w, docs);
+    jsonw_key(&w, "requests_in_flight");
+    jsonw_int(&w, http_server_in_flight(a->http));
     jsonw_key(&w, "uptime_s");
     jsonw_double(&w, (double)(long long)((clock_seconds() - a->started) * 10) / 10);
     jsonw_object_end(&w);

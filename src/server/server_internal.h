@@ -13,6 +13,7 @@
 typedef struct {
     server_config cfg;
     pipeline *pipe;
+    http_server *http;           /* set once started, for /health */
     double started;              /* clock_seconds() at start */
     pthread_mutex_t cpu_lock;    /* guards the CPU sample of /health */
     double cpu_last_wall, cpu_last_used;

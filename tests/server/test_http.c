@@ -315,9 +315,7 @@ static void *client_run(void *arg) {
     return NULL;
 }
 
-/* libmicrohttpd's pool hands each connection to the thread that accepts it, and a thread
- * busy in a handler accepts nothing; so clients started one after another, each once the
- * previous one is inside its handler, must all be inside at once. */
+/* Three requests at once on three handler threads: all three must be inside together. */
 TEST(http_thread_pool_serves_concurrently) {
     test_app app = {0};
     app.want = 3;
@@ -328,7 +326,6 @@ TEST(http_thread_pool_serves_concurrently) {
     for (int i = 0; i < 3; i++) {
         jobs[i] = (client_job){http_server_port(s), "/rendezvous", {0}};
         pthread_create(&th[i], NULL, client_run, &jobs[i]);
-        for (int k = 0; k < 300 && atomic_load(&app.arrived) < i + 1; k++) sleep_ms(10);
     }
     for (int i = 0; i < 3; i++) {
         pthread_join(th[i], NULL);
@@ -338,14 +335,42 @@ TEST(http_thread_pool_serves_concurrently) {
     CHECK_OK(http_server_shutdown(s, 5));
 }
 
+/* A slow handler must not hold up another client's request (head-of-line blocking), whichever
+ * polling thread took the connections. */
+TEST(http_slow_request_does_not_block_others) {
+    test_app app = {0};
+    http_server *s = start(&app, NULL, 2);
+    if (!s) return;
+    int port = http_server_port(s);
+    client_job slow = {port, "/slow", {0}};
+    pthread_t th;
+    pthread_create(&th, NULL, client_run, &slow);
+    for (int i = 0; i < 500 && !atomic_load(&app.arrived); i++) sleep_ms(10);
+    for (int k = 0; k < 5; k++) {
+        test_reply r;
+        CHECK_OK(test_http(port, "GET", "/hello", NULL, NULL, &r));
+        CHECK_INT(r.status, 200);
+        test_reply_free(&r);
+    }
+    CHECK(!atomic_load(&app.released)); /* the slow one was still running all along */
+    atomic_store(&app.released, 1);
+    pthread_join(th, NULL);
+    CHECK_INT(slow.reply.status, 200);
+    test_reply_free(&slow.reply);
+    CHECK_OK(http_server_shutdown(s, 5));
+}
+
 typedef struct {
     http_server *s;
     int rc;
+    double timeout;
+    char message[256];
 } shutdown_job;
 
 static void *shutdown_run(void *arg) {
     shutdown_job *j = arg;
-    j->rc = http_server_shutdown(j->s, 10);
+    j->rc = http_server_shutdown(j->s, j->timeout > 0 ? j->timeout : 10);
+    snprintf(j->message, sizeof j->message, "%s", error_message());
     return NULL;
 }
 
@@ -359,7 +384,7 @@ TEST(http_graceful_shutdown_finishes_in_flight) {
     pthread_create(&client, NULL, client_run, &job);
     for (int i = 0; i < 500 && !atomic_load(&app.arrived); i++) sleep_ms(10);
     CHECK_INT(http_server_in_flight(s), 1);
-    shutdown_job sj = {s, -1};
+    shutdown_job sj = {s, -1, 10, ""};
     pthread_create(&stopper, NULL, shutdown_run, &sj);
     /* Once quiesced, new connections are refused while the slow request is still running. */
     test_reply r;
@@ -391,4 +416,33 @@ TEST(http_start_errors) {
     cfg.host = "no-such-host.invalid";
     CHECK_ERR(http_server_start(&b, &cfg), NEEDLE_EINVAL, "cannot resolve host");
     CHECK_OK(http_server_shutdown(a, 5));
+}
+
+/* Past the shutdown deadline a queued request is answered 503 and the running one finishes. */
+TEST(http_shutdown_deadline_answers_queued_503) {
+    test_app app = {0};
+    http_server *s = start(&app, NULL, 1);
+    if (!s) return;
+    int port = http_server_port(s);
+    client_job running = {port, "/slow", {0}}, queued = {port, "/slow", {0}};
+    pthread_t t1, t2, stopper;
+    pthread_create(&t1, NULL, client_run, &running);
+    for (int i = 0; i < 500 && !atomic_load(&app.arrived); i++) sleep_ms(10);
+    pthread_create(&t2, NULL, client_run, &queued);
+    for (int i = 0; i < 500 && http_server_in_flight(s) < 2; i++) sleep_ms(10);
+    CHECK_INT(http_server_in_flight(s), 2);
+    shutdown_job sj = {s, 0, 0.2, ""};
+    pthread_create(&stopper, NULL, shutdown_run, &sj);
+    sleep_ms(400);
+    atomic_store(&app.released, 1);
+    pthread_join(t1, NULL);
+    pthread_join(t2, NULL);
+    pthread_join(stopper, NULL);
+    CHECK_INT(running.reply.status, 200);
+    CHECK_INT(queued.reply.status, 503);
+    CHECK_INT(sj.rc, NEEDLE_EIO);
+    CHECK(strstr(sj.message, "1 queued request(s) answered 503") != NULL);
+    CHECK_INT(atomic_load(&app.arrived), 1);
+    test_reply_free(&running.reply);
+    test_reply_free(&queued.reply);
 }
