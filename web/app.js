@@ -137,6 +137,8 @@ function renderDocument(query, doc) {
   const textEl = $(".passage-text", li);
   textEl.textContent = doc.content;
   const status = $(".feedback-status", li);
+  // Keep the text selection when the button is pressed (a mousedown would otherwise clear it).
+  $(".fb-span", li).addEventListener("mousedown", (e) => e.preventDefault());
   $(".fb-span", li).addEventListener("click", () => {
     const off = selectionOffsets(textEl, doc.content);
     if (!off) {
