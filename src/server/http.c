@@ -459,6 +459,9 @@ int http_server_shutdown(http_server *s, double timeout_s) {
     if (!s) return 0;
     atomic_store(&s->stopping, 1);
     MHD_socket listen_fd = MHD_quiesce_daemon(s->daemon);
+    /* The socket must stay open until the daemon stops, but a quiesced socket would still let
+     * the kernel complete connections nobody accepts: shut it down so they are refused now. */
+    if (listen_fd != MHD_INVALID_SOCKET) shutdown(listen_fd, SHUT_RDWR);
     wait_idle(s, timeout_s);
     /* Past the deadline: what is still queued gets 503, what is running finishes; then every
      * connection is resumed and libmicrohttpd gets a moment to send the last replies. */
