@@ -16,7 +16,7 @@ CLI_SRC := $(wildcard src/cli/*.c)
 TEST_SRC:= $(wildcard tests/*.c tests/*/*.c)
 BENCH_SRC:= $(wildcard bench/*.c)
 BENCH_BIN:= $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
-LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/static_assets.o
 CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/%.o)
 TEST_OBJ:= $(TEST_SRC:%.c=$(BUILD)/%.o)
 
@@ -43,6 +43,15 @@ bench: $(BENCH_BIN)
 $(BUILD)/bench/%: bench/%.c $(BUILD)/libneedle.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libneedle.a $(LDLIBS)
+
+# The web page (web/*) is compiled into the binary as a generated C file.
+WEB_SRC := $(sort $(wildcard web/*))
+$(BUILD)/gen/static_assets.c: $(WEB_SRC) src/server/embed_assets.sh
+	@mkdir -p $(dir $@)
+	sh src/server/embed_assets.sh $@ $(WEB_SRC)
+
+$(BUILD)/gen/%.o: $(BUILD)/gen/%.c
+	$(CC) $(CFLAGS) -c $< -o $@
 
 test: needle $(BUILD)/needle_tests
 	@tests/run.sh

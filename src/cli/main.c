@@ -21,6 +21,7 @@ static const command commands[] = {
     {"query", cmd_query, "search a document store with BM25 and metadata filters (JSON)"},
     {"model run", cmd_model_run, "run an HF model directory on a batch; write outputs, loss and gradients"},
     {"tokenize", cmd_tokenize, "JSON lines of text in, Hugging Face token ids and offsets out"},
+    {"serve", cmd_serve, "serve the HTTP API and the search page over a document store"},
 };
 static const int n_commands = (int)(sizeof commands / sizeof commands[0]);
 
