@@ -134,22 +134,17 @@ int trec_evaluate(const trec_qrels *qrels, const trec_run *run, trec_summary *ou
     return 0;
 }
 
-int trec_summary_json(const trec_summary *s, strbuf *out) {
-    jsonw w;
-    jsonw_init(&w, out);
-    jsonw_object_begin(&w);
+void trec_summary_json(const trec_summary *s, jsonw *w) {
     for (int m = 0; m < TREC_N_MEASURES; m++) {
-        jsonw_key(&w, trec_measure_names[m]);
-        jsonw_double(&w, s->value[m]);
+        jsonw_key(w, trec_measure_names[m]);
+        jsonw_double(w, s->value[m]);
     }
-    jsonw_key(&w, "num_q");
-    jsonw_int(&w, (long long)s->num_q);
-    jsonw_key(&w, "num_ret");
-    jsonw_int(&w, (long long)s->num_ret);
-    jsonw_key(&w, "num_rel");
-    jsonw_int(&w, (long long)s->num_rel);
-    jsonw_key(&w, "num_rel_ret");
-    jsonw_int(&w, (long long)s->num_rel_ret);
-    jsonw_object_end(&w);
-    return w.err ? error_set(NEEDLE_ENOMEM, "trec: out of memory writing JSON") : 0;
+    jsonw_key(w, "num_q");
+    jsonw_int(w, (long long)s->num_q);
+    jsonw_key(w, "num_ret");
+    jsonw_int(w, (long long)s->num_ret);
+    jsonw_key(w, "num_rel");
+    jsonw_int(w, (long long)s->num_rel);
+    jsonw_key(w, "num_rel_ret");
+    jsonw_int(w, (long long)s->num_rel_ret);
 }

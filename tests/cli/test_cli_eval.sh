@@ -33,7 +33,7 @@ B=$F/search/beir-mini
 near ndcg_cut_10 1
 near recall_100 1
 grep -q '"num_q":3' "$T/out.json"
-grep -q '"num_docs": 6' "$T/out.json"
+grep -q '"num_docs":6' "$T/out.json"
 if grep -q '^q1 Q0 q1 ' "$T/run.txt"; then echo "query id not removed"; exit 1; fi
 if grep -q '^q4 ' "$T/run.txt"; then echo "unjudged query was run"; exit 1; fi
 head -n 1 "$T/run.txt" | grep -q '^q1 Q0 d1 1 [0-9]*\.[0-9]\{6\} needle-bm25$'

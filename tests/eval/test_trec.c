@@ -69,7 +69,12 @@ TEST(trec_eval_hand_computed_query) {
     CHECK_INT(s.num_ret, 6);
     strbuf js;
     strbuf_init(&js);
-    CHECK_OK(trec_summary_json(&s, &js));
+    jsonw w;
+    jsonw_init(&w, &js);
+    jsonw_object_begin(&w);
+    trec_summary_json(&s, &w);
+    jsonw_object_end(&w);
+    CHECK(!w.err);
     CHECK(strstr(js.data, "\"ndcg_cut_10\":") && strstr(js.data, "\"recip_rank\":") && strstr(js.data, "\"P_5\":"));
     strbuf_free(&js);
     trec_run_free(&run);
