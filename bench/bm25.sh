@@ -54,14 +54,19 @@ def get(ds, what, eng, k=None):
     for r in rows:
         if r["dataset"] == ds and r["what"] == what and r["engine"] == eng and (k is None or r["k"] == k):
             return r
-print("%-14s %-16s %12s %12s %8s" % ("dataset", "measure", "needle", "xapian", "ratio"))
+print("%-14s %-20s %12s %12s %8s" % ("dataset", "measure", "needle", "xapian", "ratio"))
+def line(ds, name, a, b, inverse=False):
+    print("%-14s %-20s %12.3f %12.3f %7.2fx" % (ds, name, a, b, (b / a) if inverse else (a / b)))
 for ds in dict.fromkeys(r["dataset"] for r in rows):
     n, x = get(ds, "index", "needle"), get(ds, "index", "xapian")
-    print("%-14s %-16s %12.0f %12.0f %7.2fx" % (ds, "index docs/s", n["docs_per_s"], x["docs_per_s"], n["docs_per_s"] / x["docs_per_s"]))
+    line(ds, "index docs/s", n["docs_per_s"], x["docs_per_s"])
+    line(ds, "index docs/cpu-s", n["docs_per_cpu_s"], x["docs_per_cpu_s"])
     for k in (10, 1000):
         n, x = get(ds, "query", "needle", k), get(ds, "query", "xapian", k)
-        print("%-14s %-16s %12.1f %12.1f %7.2fx" % (ds, "top-%d qps" % k, n["qps"], x["qps"], n["qps"] / x["qps"]))
+        line(ds, "top-%d qps" % k, n["qps"], x["qps"])
+        line(ds, "top-%d qps/cpu-s" % k, n["cpu_qps"], x["cpu_qps"])
         for m in ("p50_ms", "p99_ms"):
-            print("%-14s %-16s %12.3f %12.3f %7.2fx" % (ds, "top-%d %s" % (k, m), n[m], x[m], x[m] / n[m]))
-print("ratio = needle / xapian for rates, xapian / needle for latencies (> 1: needle faster)")
+            line(ds, "top-%d %s" % (k, m), n[m], x[m], inverse=True)
+print("ratio = needle / xapian for rates, xapian / needle for latencies (> 1: needle faster);")
+print("'cpu-s' rates divide by the process's CPU time instead of wall time (robust to a loaded machine)")
 PY

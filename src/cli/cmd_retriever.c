@@ -86,9 +86,10 @@ static int eval_bm25(const retriever_eval_args *a, const trec_qrels *qrels, cons
     if (!strcmp(fields, "flat")) multifield = 0;
     else if (!strcmp(fields, "title,text")) multifield = 1;
     else return error_set(NEEDLE_EINVAL, "--fields: '%s'; use flat (title + text in one field) or title,text", fields);
-    char tmp[64] = "";
+    char tmp[512] = "";
     if (!index_path) {
-        snprintf(tmp, sizeof tmp, "/tmp/needle-bm25-%ld.idx", (long)getpid());
+        const char *dir = getenv("TMPDIR");
+        snprintf(tmp, sizeof tmp, "%s/needle-bm25-%ld.idx", dir && *dir ? dir : "/tmp", (long)getpid());
         index_path = tmp;
     }
     size_t n_docs;

@@ -13,13 +13,13 @@ const char *const trec_measure_names[TREC_N_MEASURES] = {
     "map", "recip_rank", "P_5", "P_10", "recall_10", "recall_100", "recall_1000", "ndcg_cut_10", "ndcg_cut_100",
 };
 
-static const trec_run *sort_run;
 /* trec_eval's comp_sim_docno: score descending, then docno descending. */
-static int cmp_rank(const void *a, const void *b) {
+static int cmp_rank(const void *a, const void *b, void *run) {
     const trec_result *x = a, *y = b;
+    const strtab *docs = &((const trec_run *)run)->docs;
     if (x->score > y->score) return -1;
     if (x->score < y->score) return 1;
-    return strcmp(strtab_str(&sort_run->docs, y->doc), strtab_str(&sort_run->docs, x->doc));
+    return strcmp(strtab_str(docs, y->doc), strtab_str(docs, x->doc));
 }
 
 /* The judgement of a document (a string of the run) in a query's sorted judgements:
@@ -67,8 +67,7 @@ int trec_eval_query(const trec_run *run, const trec_run_query *results, const tr
     }
     qsort(ideal, n_ideal, sizeof *ideal, cmp_int_desc);
     if (n) memcpy(ranked, results->r, n * sizeof *ranked);
-    sort_run = run;
-    qsort(ranked, n, sizeof *ranked, cmp_rank);
+    qsort_r(ranked, n, sizeof *ranked, cmp_rank, (void *)run);
     size_t rel_ret = 0;
     double ap = 0;
     for (size_t i = 0; i < n; i++) {
