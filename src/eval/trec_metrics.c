@@ -1,6 +1,7 @@
 /* trec_metrics.c — trec_eval's measures (see trec.h for the rules), computed per query from
  * the ranked relevance list exactly as trec_eval's form_res_rels.c and m_*.c do, then
  * averaged over the queries of the qrels (trec_eval -c). */
+#define _GNU_SOURCE /* qsort_r */
 #include "needle/error.h"
 #include "needle/json.h"
 #include "needle/trec.h"

@@ -6,6 +6,7 @@
  * few hundred megabytes — and each document's field lengths go into one byte each. Writing
  * sorts the terms, re-codes every list into 128-document blocks with a skip table of block
  * bounds, and streams the sections through an atomic file. */
+#define _GNU_SOURCE /* qsort_r */
 #include "needle/bm25.h"
 #include "needle/error.h"
 #include "needle/file.h"
