@@ -12,6 +12,10 @@ static int collect(void *ctx, const char *id, const char *title, const char *tex
     return 0;
 }
 
+static int refuse_b(void *ctx, const char *id, const char *title, const char *text) {
+    return strcmp(id, "b") ? 0 : error_set(NEEDLE_EINVAL, "no b");
+}
+
 static char *tmp_file(const char *name, const char *text) {
     char *p = path_join(test_tmpdir(), name);
     file_write_atomic(p, text, strlen(text));
@@ -54,5 +58,8 @@ TEST(beir_errors_name_file_and_line) {
     beir_queries_free(q, n);
     free(p);
     CHECK_ERR(beir_corpus_read("/nonexistent/corpus.jsonl", collect, &sb), NEEDLE_ENOTFOUND, "/nonexistent/corpus.jsonl");
+    p = tmp_file("c3.jsonl", "{\"_id\": \"a\", \"text\": \"x\"}\n{\"_id\": \"b\", \"text\": \"y\"}\n");
+    CHECK_ERR(beir_corpus_read(p, refuse_b, NULL), NEEDLE_EINVAL, "c3.jsonl, line 2: no b");
+    free(p);
     strbuf_free(&sb);
 }
