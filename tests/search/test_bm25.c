@@ -36,6 +36,41 @@ TEST(bm25_smallfloat_lengths) {
     }
 }
 
+/* Java evaluates each float operation with its own rounding; volatile temporaries force the
+ * same here, whatever the compiler would fuse. */
+static float java_term_score(float w, float norm_inverse, uint32_t tf) {
+    volatile float prod = (float)tf * norm_inverse;
+    volatile float denom = 1.0f + prod;
+    volatile float q = w / denom;
+    return w - q;
+}
+
+static float java_norm_inverse(float k1, float b, uint32_t len, float avgdl) {
+    volatile float one_minus_b = 1.0f - b;
+    volatile float bl = b * (float)len;
+    volatile float ratio = bl / avgdl;
+    volatile float sum = one_minus_b + ratio;
+    volatile float den = k1 * sum;
+    return 1.0f / den;
+}
+
+TEST(bm25_float_arithmetic_rounds_like_java) {
+    rng r;
+    rng_seed(&r, 7);
+    int differ = 0;
+    for (int i = 0; i < 200000; i++) {
+        float k1 = 0.1f + 3 * rng_float(&r), b = rng_float(&r), avgdl = 1 + 300 * rng_float(&r);
+        uint32_t len = bm25_byte_to_length((uint8_t)rng_below(&r, 120));
+        float n = bm25_norm_inverse(k1, b, len, avgdl);
+        differ += n != java_norm_inverse(k1, b, len, avgdl);
+        float w = 20 * rng_float(&r);
+        uint32_t tf = 1 + (uint32_t)rng_below(&r, 50);
+        differ += bm25_term_score(w, n, tf) != java_term_score(w, n, tf);
+    }
+    CHECK_INT(differ, 0);
+    CHECK(bm25_idf(1, 10) == (float)log(1 + 9.5 / 1.5));
+}
+
 static double naive_idf(double df, double n) { return log(1 + (n - df + 0.5) / (df + 0.5)); }
 static double naive_tf(double tf, double dl, double avgdl, double k1, double b) {
     return tf / (tf + k1 * (1 - b + b * dl / avgdl));
