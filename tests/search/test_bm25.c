@@ -8,6 +8,7 @@
 #include "needle/file.h"
 #include "needle/rng.h"
 #include "needle/strbuf.h"
+#include "search/bm25_format.h"
 
 #include <signal.h>
 #include <stdlib.h>
@@ -404,6 +405,15 @@ TEST(bm25_index_rejects_bad_files) {
     CHECK_ERR(bm25_index_open(&ix, path), NEEDLE_EFORMAT, "header is corrupt");
     free(path);
 
+    path = small_index("block.idx", "gamma delta");
+    CHECK_OK(bm25_index_open(&ix, path));
+    uint64_t list_meta = ix->h->off_postings; /* the first list's first block meta */
+    bm25_index_close(ix);
+    uint32_t bad_doc = 99;
+    patch(path, (long)list_meta, &bad_doc, 4);
+    CHECK_ERR(bm25_index_open(&ix, path), NEEDLE_EFORMAT, "is corrupt; rebuild the index");
+    free(path);
+
     path = small_index("trunc.idx", "gamma delta");
     char *data;
     size_t len;
@@ -470,4 +480,22 @@ TEST(bm25_builder_rejects_bad_input) {
     CHECK_ERR(bm25_builder_add(b, "d", t), NEEDLE_EINVAL, "'d' added twice");
     CHECK_ERR(bm25_builder_add(b, "", t), NEEDLE_EINVAL, "empty id");
     bm25_builder_free(b);
+    /* an empty index is valid and finds nothing */
+    CHECK_OK(bm25_builder_new(&b, 1, one));
+    char *path = path_join(test_tmpdir(), "empty.idx");
+    CHECK_OK(bm25_builder_write(b, path));
+    bm25_builder_free(b);
+    bm25_index *ix;
+    CHECK_OK(bm25_index_open(&ix, path));
+    bm25_searcher *s;
+    CHECK_OK(bm25_searcher_new(&s, ix));
+    bm25_hit hits[2];
+    size_t n = 9;
+    CHECK_OK(bm25_search(s, "anything", 2, NULL, hits, &n));
+    CHECK_INT(n, 0);
+    CHECK_OK(bm25_search_exhaustive(s, "anything", 2, NULL, hits, &n));
+    CHECK_INT(n, 0);
+    bm25_searcher_free(s);
+    bm25_index_close(ix);
+    free(path);
 }
