@@ -25,7 +25,7 @@ if ./needle eval trec --qrels $F/eval/hand.qrels --run "$T/dup.run" 2> "$T/err";
 grep -q "lists document d1 twice" "$T/err"
 printf 'q1 Q0 d1 1 2.0 t\nq1 Q0 d2\n' > "$T/short.run"
 if ./needle eval trec --qrels $F/eval/hand.qrels --run "$T/short.run" 2> "$T/err"; then exit 1; fi
-grep -q "short.run: line 2" "$T/err"
+grep -q "short.run:2:" "$T/err"
 
 B=$F/search/beir-mini
 ./needle retriever eval --bm25 --corpus $B/corpus.jsonl --queries $B/queries.jsonl --qrels $B/qrels.tsv \
@@ -44,7 +44,7 @@ test -s "$T/mini.idx"
 
 printf '{"_id": "a", "text": "x"}\n{"_id": "b", "text": \n' > "$T/bad.jsonl"
 if ./needle retriever eval --bm25 --corpus "$T/bad.jsonl" --queries $B/queries.jsonl --qrels $B/qrels.tsv 2> "$T/err"; then exit 1; fi
-grep -q "bad.jsonl, line 2: malformed JSON" "$T/err"
+grep -q "bad.jsonl:2: malformed JSON" "$T/err"
 if ./needle retriever eval --corpus $B/corpus.jsonl --queries $B/queries.jsonl --qrels $B/qrels.tsv 2> "$T/err"; then exit 1; fi
 grep -q "choose the retriever" "$T/err"
 ./needle retriever eval --help | grep -q -- "--fields"

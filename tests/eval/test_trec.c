@@ -127,7 +127,7 @@ TEST(trec_files_forms_and_errors) {
     const char *dup = "q1 Q0 d1 1 2.0 t\nq1 Q0 d1 2 1.0 t\n";
     CHECK_ERR(trec_run_parse(dup, strlen(dup), "r.run", &run), NEEDLE_EFORMAT, "lists document d1 twice");
     const char *short_line = "q1 Q0 d1 1 2.0 t\nq1 Q0 d2 2\n";
-    CHECK_ERR(trec_run_parse(short_line, strlen(short_line), "r.run", &run), NEEDLE_EFORMAT, "r.run: line 2");
+    CHECK_ERR(trec_run_parse(short_line, strlen(short_line), "r.run", &run), NEEDLE_EFORMAT, "r.run:2:");
     const char *nan_score = "q1 Q0 d1 1 abc t\n";
     CHECK_ERR(trec_run_parse(nan_score, strlen(nan_score), "r.run", &run), NEEDLE_EFORMAT, "numeric score");
     strbuf sb;

@@ -37,18 +37,18 @@ TEST(beir_errors_name_file_and_line) {
     strbuf sb;
     strbuf_init(&sb);
     char *p = tmp_file("bad.jsonl", "{\"_id\": \"a\", \"text\": \"x\"}\n{\"_id\": \"b\", \"text\": \"y\"\n");
-    CHECK_ERR(beir_corpus_read(p, collect, &sb), NEEDLE_EFORMAT, "bad.jsonl, line 2: malformed JSON");
+    CHECK_ERR(beir_corpus_read(p, collect, &sb), NEEDLE_EFORMAT, "bad.jsonl:2: malformed JSON");
     free(p);
     p = tmp_file("notext.jsonl", "{\"_id\": \"a\", \"text\": \"x\"}\n{\"_id\": \"a2\"}\n");
-    CHECK_ERR(beir_corpus_read(p, collect, &sb), NEEDLE_EFORMAT, "notext.jsonl, line 2");
+    CHECK_ERR(beir_corpus_read(p, collect, &sb), NEEDLE_EFORMAT, "notext.jsonl:2: missing field \"text\"");
     free(p);
     p = tmp_file("noid.jsonl", "[1, 2]\n");
-    CHECK_ERR(beir_corpus_read(p, collect, &sb), NEEDLE_EFORMAT, "line 1: expected a JSON object");
+    CHECK_ERR(beir_corpus_read(p, collect, &sb), NEEDLE_EFORMAT, "noid.jsonl:1: expected a JSON object");
     free(p);
     beir_query *q;
     size_t n;
     p = tmp_file("q.jsonl", "{\"_id\": \"1\", \"text\": \"what\"}\n{\"_id\": \"\", \"text\": \"x\"}\n");
-    CHECK_ERR(beir_queries_read(p, &q, &n), NEEDLE_EFORMAT, "q.jsonl, line 2: field \"_id\"");
+    CHECK_ERR(beir_queries_read(p, &q, &n), NEEDLE_EFORMAT, "q.jsonl:2: field \"_id\"");
     free(p);
     p = tmp_file("q2.jsonl", "{\"_id\": \"1\", \"text\": \"what\"}\n{\"_id\": 7, \"text\": \"who\"}\n");
     CHECK_OK(beir_queries_read(p, &q, &n));
@@ -59,7 +59,7 @@ TEST(beir_errors_name_file_and_line) {
     free(p);
     CHECK_ERR(beir_corpus_read("/nonexistent/corpus.jsonl", collect, &sb), NEEDLE_ENOTFOUND, "/nonexistent/corpus.jsonl");
     p = tmp_file("c3.jsonl", "{\"_id\": \"a\", \"text\": \"x\"}\n{\"_id\": \"b\", \"text\": \"y\"}\n");
-    CHECK_ERR(beir_corpus_read(p, refuse_b, NULL), NEEDLE_EINVAL, "c3.jsonl, line 2: no b");
+    CHECK_ERR(beir_corpus_read(p, refuse_b, NULL), NEEDLE_EINVAL, "c3.jsonl:2: no b");
     free(p);
     strbuf_free(&sb);
 }
