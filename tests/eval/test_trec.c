@@ -120,7 +120,7 @@ TEST(trec_files_forms_and_errors) {
     CHECK(strtab_find(&q.qids, "1", 1, &id) && q.q[id].n == 2);
     trec_qrels_free(&q);
     char *bad = write_tmp("bad.qrels", "q1 0 d1 1\nq1 0 d2 x\n");
-    CHECK_ERR(trec_qrels_read(bad, &q), NEEDLE_EFORMAT, "line 2");
+    CHECK_ERR(trec_qrels_read(bad, &q), NEEDLE_EFORMAT, "bad.qrels:2: expected");
     char *dupq = write_tmp("dup.qrels", "q1 0 d1 1\nq1 0 d1 0\n");
     CHECK_ERR(trec_qrels_read(dupq, &q), NEEDLE_EFORMAT, "judges document d1 twice");
     trec_run run;
