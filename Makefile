@@ -14,11 +14,13 @@ BUILD   := build
 LIB_SRC := $(filter-out src/cli/%,$(wildcard src/*/*.c src/*/*/*.c))
 CLI_SRC := $(wildcard src/cli/*.c)
 TEST_SRC:= $(wildcard tests/*.c tests/*/*.c)
+BENCH_SRC:= $(wildcard bench/*.c)
+BENCH_BIN:= $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
 CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/%.o)
 TEST_OBJ:= $(TEST_SRC:%.c=$(BUILD)/%.o)
 
-.PHONY: all test clean
+.PHONY: all test bench clean
 all: needle
 
 $(BUILD)/libneedle.a: $(LIB_OBJ)
@@ -34,6 +36,13 @@ $(BUILD)/needle_tests: $(TEST_OBJ) $(BUILD)/libneedle.a
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c $< -o $@
+
+# Benchmarks: each bench/NAME.c is one program linked with the library (build/bench/NAME).
+bench: $(BENCH_BIN)
+
+$(BUILD)/bench/%: bench/%.c $(BUILD)/libneedle.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libneedle.a $(LDLIBS)
 
 test: needle $(BUILD)/needle_tests
 	@tests/run.sh

@@ -45,7 +45,7 @@ int main(int argc, char **argv) {
     double t0 = clock_seconds();
     int rc = docstore_open(&b.ds, argv[2], DOCSTORE_CREATE);
     if (!rc) rc = docstore_begin(b.ds);
-    if (!rc) rc = doc_read(argv[1], DOCFMT_JSONL, on_doc, &b);
+    if (!rc) rc = doc_read(argv[1], DOCFMT_JSONL, NULL, on_doc, &b);
     if (!rc && b.n) rc = flush(&b);
     if (!rc) rc = docstore_commit(b.ds);
     docstore_close(b.ds);

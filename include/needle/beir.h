@@ -3,7 +3,7 @@
  * read by trec_qrels_read (needle/trec.h), which accepts BEIR's tsv form.
  *
  * A malformed line is an error that names the file and the line number; blank lines are
- * skipped. Ids may be JSON strings or integers. */
+ * skipped. Ids may be JSON strings or integers (read exactly, json_lines_read). */
 #ifndef NEEDLE_BEIR_H
 #define NEEDLE_BEIR_H
 

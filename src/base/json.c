@@ -79,6 +79,15 @@ int json_opt_bool(const cJSON *obj, const char *key, const char *origin, int dfl
     return 0;
 }
 
+int json_opt_id(const cJSON *obj, const char *key, const char *origin, const char **out) {
+    const cJSON *v = field(obj, key);
+    *out = NULL;
+    if (!v) return 0;
+    if (!cJSON_IsString(v)) return wrong_type(origin, key, "a string or an integer");
+    *out = v->valuestring;
+    return 0;
+}
+
 int json_get_int(const cJSON *obj, const char *key, const char *origin, long long *out) {
     if (!field(obj, key)) return missing(origin, key);
     return json_opt_int(obj, key, origin, 0, out);

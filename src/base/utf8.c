@@ -1,24 +1,56 @@
-/* utf8.c — UTF-8 decoding, encoding, validation and offset conversion (see utf8.h). One
- * decoder serves all of them so that every part of the code base agrees on what a valid
- * sequence and a code point are. */
+/* utf8.c — UTF-8 decoding with maximal-subpart replacement, encoding, validation and offset
+ * conversion (see utf8.h). One decoder serves all of them so that every part of the code
+ * base agrees on what a valid sequence and a code point are.
+ *
+ * The decoder checks each continuation byte against the range its lead byte allows
+ * (Unicode Table 3-7), so an ill-formed sequence is cut exactly where Python and browsers
+ * cut it. */
 #include "needle/utf8.h"
 #include "needle/error.h"
 
-size_t utf8_valid_len(const unsigned char *s, size_t n) {
-    uint32_t c = s[0], min;
-    size_t len;
-    if (c < 0x80) return 1;
-    if ((c & 0xE0) == 0xC0) { len = 2; min = 0x80; c &= 0x1F; }
-    else if ((c & 0xF0) == 0xE0) { len = 3; min = 0x800; c &= 0x0F; }
-    else if ((c & 0xF8) == 0xF0) { len = 4; min = 0x10000; c &= 0x07; }
-    else return 0;
-    if (len > n) return 0;
-    for (size_t i = 1; i < len; i++) {
-        if ((s[i] & 0xC0) != 0x80) return 0;
-        c = (c << 6) | (s[i] & 0x3F);
+/* The allowed range of the second byte for each lead byte, and the sequence length
+ * (0 for a byte that cannot start a sequence). */
+static inline int lead_info(unsigned char b, unsigned char *lo, unsigned char *hi) {
+    *lo = 0x80;
+    *hi = 0xBF;
+    if (b < 0x80) return 1;
+    if (b >= 0xC2 && b <= 0xDF) return 2;
+    if (b == 0xE0) { *lo = 0xA0; return 3; }
+    if ((b >= 0xE1 && b <= 0xEC) || b == 0xEE || b == 0xEF) return 3;
+    if (b == 0xED) { *hi = 0x9F; return 3; }
+    if (b == 0xF0) { *lo = 0x90; return 4; }
+    if (b >= 0xF1 && b <= 0xF3) return 4;
+    if (b == 0xF4) { *hi = 0x8F; return 4; }
+    return 0;
+}
+
+/* Decode one code point at s[i] (i < len); returns the bytes consumed (>= 1) and sets *ok to
+ * whether the sequence was well formed. */
+static inline size_t decode_one(const unsigned char *s, size_t i, size_t len, uint32_t *cp, int *ok) {
+    unsigned char b = s[i], lo, hi;
+    *ok = 1;
+    if (b < 0x80) { *cp = b; return 1; }
+    int n = lead_info(b, &lo, &hi);
+    *ok = 0;
+    *cp = UTF8_REPLACEMENT;
+    if (!n) return 1;
+    uint32_t v = b & (0xFFu >> (n + 1));
+    for (int k = 1; k < n; k++) {
+        if (i + (size_t)k >= len) return (size_t)k;
+        unsigned char c = s[i + (size_t)k];
+        if (c < (k == 1 ? lo : 0x80) || c > (k == 1 ? hi : 0xBF)) return (size_t)k;
+        v = (v << 6) | (c & 0x3F);
     }
-    if (c < min || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF)) return 0;
-    return len;
+    *ok = 1;
+    *cp = v;
+    return (size_t)n;
+}
+
+size_t utf8_valid_len(const unsigned char *s, size_t n) {
+    uint32_t cp;
+    int ok;
+    size_t k = decode_one(s, 0, n, &cp, &ok);
+    return ok ? k : 0;
 }
 
 int utf8_validate(const char *s, size_t n, size_t *bad_offset) {
@@ -26,52 +58,73 @@ int utf8_validate(const char *s, size_t n, size_t *bad_offset) {
     size_t i = 0;
     while (i < n) {
         if (p[i] < 0x80) { i++; continue; }
-        size_t len = utf8_valid_len(p + i, n - i);
-        if (!len) {
+        uint32_t cp;
+        int ok;
+        size_t k = decode_one(p, i, n, &cp, &ok);
+        if (!ok) {
             if (bad_offset) *bad_offset = i;
             return 0;
         }
-        i += len;
+        i += k;
     }
     return 1;
 }
 
 uint32_t utf8_decode(const char *s, size_t n, size_t *i) {
-    const unsigned char *p = (const unsigned char *)s + *i;
-    if (p[0] < 0x80) { (*i)++; return p[0]; }
-    size_t len = utf8_valid_len(p, n - *i);
-    if (!len) { (*i)++; return 0xFFFD; }
-    uint32_t c = p[0] & (len == 2 ? 0x1F : len == 3 ? 0x0F : 0x07);
-    for (size_t k = 1; k < len; k++) c = (c << 6) | (p[k] & 0x3F);
-    *i += len;
-    return c;
+    uint32_t cp;
+    int ok;
+    *i += decode_one((const unsigned char *)s, *i, n, &cp, &ok);
+    return cp;
 }
 
-size_t utf8_encode(uint32_t cp, char out[4]) {
-    if (cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) cp = 0xFFFD;
-    if (cp < 0x80) { out[0] = (char)cp; return 1; }
+size_t utf8_decode_all(const char *str, size_t len, uint32_t *out, uint32_t *byte_pos) {
+    const unsigned char *s = (const unsigned char *)str;
+    size_t i = 0, n = 0;
+    while (i < len) {
+        if (byte_pos) byte_pos[n] = (uint32_t)i;
+        if (s[i] < 0x80) { out[n++] = s[i++]; continue; }
+        int ok;
+        i += decode_one(s, i, len, &out[n], &ok);
+        n++;
+    }
+    if (byte_pos) byte_pos[n] = (uint32_t)len;
+    return n;
+}
+
+int utf8_len(uint32_t cp) {
+    if (cp < 0x80) return 1;
+    if (cp < 0x800) return 2;
+    if (cp < 0x10000 || cp > 0x10FFFF) return 3; /* surrogates and out-of-range become U+FFFD */
+    return 4;
+}
+
+int utf8_encode(uint32_t cp, char out[4]) {
+    unsigned char *o = (unsigned char *)out;
+    if ((cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF) cp = UTF8_REPLACEMENT;
+    if (cp < 0x80) { o[0] = (unsigned char)cp; return 1; }
     if (cp < 0x800) {
-        out[0] = (char)(0xC0 | (cp >> 6));
-        out[1] = (char)(0x80 | (cp & 0x3F));
+        o[0] = (unsigned char)(0xC0 | (cp >> 6));
+        o[1] = (unsigned char)(0x80 | (cp & 0x3F));
         return 2;
     }
     if (cp < 0x10000) {
-        out[0] = (char)(0xE0 | (cp >> 12));
-        out[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        out[2] = (char)(0x80 | (cp & 0x3F));
+        o[0] = (unsigned char)(0xE0 | (cp >> 12));
+        o[1] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
+        o[2] = (unsigned char)(0x80 | (cp & 0x3F));
         return 3;
     }
-    out[0] = (char)(0xF0 | (cp >> 18));
-    out[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-    out[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-    out[3] = (char)(0x80 | (cp & 0x3F));
+    o[0] = (unsigned char)(0xF0 | (cp >> 18));
+    o[1] = (unsigned char)(0x80 | ((cp >> 12) & 0x3F));
+    o[2] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
+    o[3] = (unsigned char)(0x80 | (cp & 0x3F));
     return 4;
 }
 
 size_t utf8_char_count(const char *s, size_t n) {
     size_t i = 0, count = 0;
     while (i < n) {
-        utf8_decode(s, n, &i);
+        if ((unsigned char)s[i] < 0x80) i++;
+        else utf8_decode(s, n, &i);
         count++;
     }
     return count;
@@ -86,14 +139,16 @@ size_t utf8_byte_offset(const char *s, size_t n, size_t chars) {
     return i;
 }
 
-int utf8_check_text(const char *text, size_t len, const char *origin) {
+int utf8_check_at(const char *text, size_t len, const char *origin, size_t line, size_t byte) {
     size_t bad;
     if (utf8_validate(text, len, &bad)) return 0;
-    size_t line = 1, col = 1;
+    size_t col = 1;
     for (size_t i = 0; i < bad; i++) {
         if (text[i] == '\n') { line++; col = 1; }
         else if (((unsigned char)text[i] & 0xC0) != 0x80) col++;
     }
     return error_set(NEEDLE_EFORMAT, "%s: invalid UTF-8 at line %zu, column %zu (byte %zu: 0x%02x); the file must be UTF-8",
-                     origin, line, col, bad, (unsigned char)text[bad]);
+                     origin, line, col, byte + bad, (unsigned char)text[bad]);
 }
+
+int utf8_check_text(const char *text, size_t len, const char *origin) { return utf8_check_at(text, len, origin, 1, 0); }

@@ -41,5 +41,6 @@ int cmd_index(int argc, char **argv);
 int cmd_query(int argc, char **argv);
 int cmd_eval_squad(int argc, char **argv);
 int cmd_model_run(int argc, char **argv);
+int cmd_tokenize(int argc, char **argv);
 
 #endif

@@ -43,7 +43,7 @@ static void print_summary(const char *store, const char *bm25, const ingest_stat
 
 int cmd_index(int argc, char **argv) {
     const char *store = NULL, *format = "auto", *split_by = "word", *dups = "skip";
-    int split_length = 200, split_overlap = 0, respect = 0, header_footer = 0;
+    int split_length = 200, split_overlap = 0, respect = 0, header_footer = 0, relocate = 0;
     const cli_opt opts[] = {
         {"store", OPT_STRING, &store, "the document store file (created when missing)", 1},
         {"format", OPT_STRING, &format, "input format: jsonl, beir, squad, text or auto (by file name)", 0},
@@ -53,6 +53,8 @@ int cmd_index(int argc, char **argv) {
         {"respect-sentences", OPT_FLAG, &respect, "with --split-by word: keep whole sentences in each passage", 0},
         {"clean-header-footer", OPT_FLAG, &header_footer, "remove a header/footer repeated on every page (\\f-separated)", 0},
         {"duplicates", OPT_STRING, &dups, "a passage whose id exists: skip, overwrite or fail", 0},
+        {"relocate-answers", OPT_FLAG, &relocate,
+         "SQuAD: move an answer whose answer_start misses its text to the nearest occurrence (default: drop it, as Haystack does)", 0},
         {NULL, 0, NULL, NULL, 0}};
     cli_spec spec = {"needle index --store FILE [INPUT...] [options]",
                      "Add documents to a document store (an SQLite file) through the preprocessor — whitespace and empty-line "
@@ -78,6 +80,7 @@ int cmd_index(int argc, char **argv) {
     io.pre.split_overlap = split_overlap;
     io.pre.respect_sentences = respect;
     io.pre.clean.header_footer = header_footer;
+    io.squad_offsets = relocate ? SQUAD_OFFSETS_FIX : SQUAD_OFFSETS_KEEP;
     if ((rc = doc_format_parse(format, &fmt)) || (rc = split_unit_parse(split_by, &io.pre.split_by)) ||
         (rc = docstore_dup_parse(dups, &io.dup)) || (rc = preprocess_document(&io.pre, "", 0, &probe)))
         goto fail;

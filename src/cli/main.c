@@ -20,6 +20,7 @@ static const command commands[] = {
     {"index", cmd_index, "add documents to a document store through the preprocessor and rebuild its BM25 index"},
     {"query", cmd_query, "search a document store with BM25 and metadata filters (JSON)"},
     {"model run", cmd_model_run, "run an HF model directory on a batch; write outputs, loss and gradients"},
+    {"tokenize", cmd_tokenize, "JSON lines of text in, Hugging Face token ids and offsets out"},
 };
 static const int n_commands = (int)(sizeof commands / sizeof commands[0]);
 

@@ -2,6 +2,7 @@
  * and the version rule. The reader, the splitter and exporters all build through the same
  * append functions, so the index ranges that tie the four flat arrays together are
  * maintained in one place. */
+#include "needle/array.h"
 #include "needle/squad.h"
 #include "needle/error.h"
 #include "needle/utf8.h"
@@ -31,17 +32,6 @@ void squad_dataset_free(squad_dataset *ds) {
     squad_dataset_init(ds);
 }
 
-/* Make room for one more element in a growable array of `size`-byte elements. */
-static int grow(void **items, size_t *cap, size_t n, size_t size) {
-    if (n < *cap) return 0;
-    size_t c = *cap ? 2 * *cap : 64;
-    void *p = realloc(*items, c * size);
-    if (!p) return error_set(NEEDLE_ENOMEM, "out of memory growing a SQuAD dataset to %zu elements", c);
-    *items = p;
-    *cap = c;
-    return 0;
-}
-
 static int dup(const char *s, char **out) {
     *out = NULL;
     if (!s) return 0;
@@ -50,7 +40,7 @@ static int dup(const char *s, char **out) {
 }
 
 int squad_add_article(squad_dataset *ds, const char *title) {
-    int rc = grow((void **)&ds->articles, &ds->cap_articles, ds->n_articles, sizeof *ds->articles);
+    int rc = array_grow((void **)&ds->articles, &ds->cap_articles, ds->n_articles, sizeof *ds->articles);
     if (rc) return rc;
     squad_article *a = &ds->articles[ds->n_articles];
     memset(a, 0, sizeof *a);
@@ -63,7 +53,7 @@ int squad_add_article(squad_dataset *ds, const char *title) {
 int squad_add_paragraph(squad_dataset *ds, const char *context) {
     if (!ds->n_articles) return error_set(NEEDLE_EINVAL, "squad_add_paragraph: no article to add to");
     if (!context) return error_set(NEEDLE_EINVAL, "squad_add_paragraph: context is NULL");
-    int rc = grow((void **)&ds->paragraphs, &ds->cap_paragraphs, ds->n_paragraphs, sizeof *ds->paragraphs);
+    int rc = array_grow((void **)&ds->paragraphs, &ds->cap_paragraphs, ds->n_paragraphs, sizeof *ds->paragraphs);
     if (rc) return rc;
     squad_paragraph *p = &ds->paragraphs[ds->n_paragraphs];
     memset(p, 0, sizeof *p);
@@ -80,7 +70,7 @@ int squad_add_paragraph(squad_dataset *ds, const char *context) {
 int squad_add_question(squad_dataset *ds, const char *id, const char *question, int is_impossible) {
     if (!ds->n_paragraphs) return error_set(NEEDLE_EINVAL, "squad_add_question: no paragraph to add to");
     if (!id || !question) return error_set(NEEDLE_EINVAL, "squad_add_question: id or question is NULL");
-    int rc = grow((void **)&ds->questions, &ds->cap_questions, ds->n_questions, sizeof *ds->questions);
+    int rc = array_grow((void **)&ds->questions, &ds->cap_questions, ds->n_questions, sizeof *ds->questions);
     if (rc) return rc;
     squad_question *q = &ds->questions[ds->n_questions];
     memset(q, 0, sizeof *q);
@@ -103,7 +93,7 @@ int squad_append_answer(squad_dataset *ds, const char *text, long long start, si
     squad_question *q = &ds->questions[ds->n_questions - 1];
     if (!plausible && q->n_plausible)
         return error_set(NEEDLE_EINVAL, "question %s: answers must be added before plausible answers", q->id);
-    int rc = grow((void **)&ds->answers, &ds->cap_answers, ds->n_answers, sizeof *ds->answers);
+    int rc = array_grow((void **)&ds->answers, &ds->cap_answers, ds->n_answers, sizeof *ds->answers);
     if (rc) return rc;
     squad_answer *a = &ds->answers[ds->n_answers];
     if ((rc = dup(text, &a->text))) return rc;

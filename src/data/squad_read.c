@@ -3,9 +3,10 @@
  *
  * The file is validated as UTF-8 first, so a bad byte is reported with its line and column
  * rather than surfacing later as a wrong offset. Integer question ids are turned into strings
- * by a lexical pass before cJSON sees them, because cJSON keeps numbers only as doubles and
+ * (json_quote_integers) before cJSON sees them, because cJSON keeps numbers only as doubles and
  * real files have 64-bit ids (Haystack's samples: 7211011040021040393) that a double would
  * round; prediction files key them by their exact decimal text. */
+#include "needle/array.h"
 #include "needle/error.h"
 #include "needle/file.h"
 #include "needle/json.h"
@@ -17,50 +18,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static int is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
-static int is_digit(char c) { return c >= '0' && c <= '9'; }
-
-/* Rewrite `"id": <integer>` as `"id": "<integer>"` (Python's str(int): "-0" becomes "0").
- * *out stays NULL when there is nothing to rewrite. The scan skips string contents, so text
- * inside strings is never touched. */
-static int quote_integer_ids(const char *text, size_t len, char **out, size_t *out_len) {
-    strbuf sb;
-    strbuf_init(&sb);
-    size_t i = 0, copied = 0;
-    int rc = 0;
-    *out = NULL;
-    while (i < len) {
-        if (text[i] != '"') { i++; continue; }
-        size_t s = ++i;
-        while (i < len && text[i] != '"') i += text[i] == '\\' ? 2 : 1;
-        if (i >= len) break;
-        size_t e = i++;
-        if (e - s != 2 || text[s] != 'i' || text[s + 1] != 'd') continue;
-        size_t j = i;
-        while (j < len && is_space(text[j])) j++;
-        if (j >= len || text[j] != ':') continue;
-        j++;
-        while (j < len && is_space(text[j])) j++;
-        size_t k = j + (j < len && text[j] == '-');
-        if (k >= len || !is_digit(text[k])) continue;
-        while (k < len && is_digit(text[k])) k++;
-        if (k < len && (text[k] == '.' || text[k] == 'e' || text[k] == 'E')) continue;
-        int minus_zero = k - j == 2 && text[j] == '-' && text[j + 1] == '0';
-        if ((rc = strbuf_append(&sb, text + copied, j - copied)) || (rc = strbuf_putc(&sb, '"')) ||
-            (rc = strbuf_append(&sb, text + j + minus_zero, k - j - minus_zero)) || (rc = strbuf_putc(&sb, '"')))
-            goto fail;
-        copied = i = k;
-    }
-    if (!sb.data) return 0;
-    if ((rc = strbuf_append(&sb, text + copied, len - copied))) goto fail;
-    *out_len = sb.len;
-    *out = strbuf_detach(&sb);
-    return 0;
-fail:
-    strbuf_free(&sb);
-    return rc;
-}
 
 /* One answer as read, before it is checked against the context. */
 typedef struct {
@@ -75,13 +32,8 @@ typedef struct {
 } raw_answers;
 
 static int raw_push(raw_answers *r, const char *text, long long start, int plausible) {
-    if (r->n == r->cap) {
-        size_t cap = r->cap ? 2 * r->cap : 16;
-        raw_answer *p = realloc(r->items, cap * sizeof *p);
-        if (!p) return error_set(NEEDLE_ENOMEM, "out of memory reading answers");
-        r->items = p;
-        r->cap = cap;
-    }
+    int rc = array_grow((void **)&r->items, &r->cap, r->n, sizeof *r->items);
+    if (rc) return rc;
     r->items[r->n++] = (raw_answer){text, start, plausible};
     return 0;
 }
@@ -170,12 +122,11 @@ static int add_checked_answer(reader *r, const squad_paragraph *p, const raw_ans
 
 static int read_question(reader *r, const cJSON *qa, const char *where) {
     if (!cJSON_IsObject(qa)) return error_set(NEEDLE_EFORMAT, "%s: should be an object", where);
-    const cJSON *idv = cJSON_GetObjectItemCaseSensitive(qa, "id");
-    if (!idv || cJSON_IsNull(idv)) return error_set(NEEDLE_EFORMAT, "%s: missing field \"id\"", where);
-    if (!cJSON_IsString(idv)) return error_set(NEEDLE_EFORMAT, "%s: field \"id\" should be a string or an integer", where);
-    const char *question;
-    int rc = json_get_string(qa, "question", where, &question);
+    const char *id, *question;
+    int rc = json_opt_id(qa, "id", where, &id);
     if (rc) return rc;
+    if (!id) return error_set(NEEDLE_EFORMAT, "%s: missing field \"id\"", where);
+    if ((rc = json_get_string(qa, "question", where, &question))) return rc;
     int known = 0, impossible = 0;
     if ((rc = read_impossible(qa, where, &known, &impossible))) return rc;
     r->raw.n = 0;
@@ -188,7 +139,7 @@ static int read_question(reader *r, const cJSON *qa, const char *where) {
     squad_dataset *ds = r->ds;
     const squad_paragraph *p = &ds->paragraphs[ds->n_paragraphs - 1];
     size_t answers_before = ds->n_answers;
-    if ((rc = squad_add_question(ds, idv->valuestring, question, impossible))) return rc;
+    if ((rc = squad_add_question(ds, id, question, impossible))) return rc;
     for (size_t i = 0; i < r->raw.n; i++)
         if ((rc = add_checked_answer(r, p, &r->raw.items[i]))) return rc;
     squad_question *q = &ds->questions[ds->n_questions - 1];
@@ -311,6 +262,7 @@ static int read_document(reader *r, const cJSON *root, const char *origin, int f
 }
 
 int squad_parse(const char *text, size_t len, const char *origin, const squad_load_opts *opts, squad_dataset *ds) {
+    static const char *const id_keys[] = {"id", NULL};
     squad_load_opts defaults = {SQUAD_OFFSETS_FIX, 0};
     if (!opts) opts = &defaults;
     if (opts->version != 0 && opts->version != SQUAD_V1 && opts->version != SQUAD_V2)
@@ -321,7 +273,7 @@ int squad_parse(const char *text, size_t len, const char *origin, const squad_lo
     size_t quoted_len = 0;
     cJSON *root = NULL;
     int rc = utf8_check_text(text, len, origin);
-    if (!rc) rc = quote_integer_ids(text, len, &quoted, &quoted_len);
+    if (!rc) rc = json_quote_integers(text, len, id_keys, 0, &quoted, &quoted_len);
     if (!rc) rc = json_parse(quoted ? quoted : text, quoted ? quoted_len : len, origin, &root);
     free(quoted);
     if (!rc) rc = read_document(&r, root, origin, opts->version);

@@ -10,7 +10,7 @@
 #include "needle/squad_eval.h"
 #include "needle/utf8.h"
 #include "squad_text.h"
-#include "squad_unicode.h"
+#include "needle/pystr.h"
 
 #include <stdlib.h>
 
@@ -37,11 +37,11 @@ void squad_norm_scratch_free(squad_norm_scratch *s) {
  * case-ignorables) and no cased letter follows (skipping case-ignorables). */
 static int final_sigma(const uint32_t *cp, size_t n, size_t i) {
     size_t j = i;
-    while (j > 0 && squad_is_case_ignorable(cp[j - 1])) j--;
-    if (j == 0 || !squad_is_cased(cp[j - 1])) return 0;
+    while (j > 0 && pystr_is_case_ignorable(cp[j - 1])) j--;
+    if (j == 0 || !pystr_is_cased(cp[j - 1])) return 0;
     j = i + 1;
-    while (j < n && squad_is_case_ignorable(cp[j])) j++;
-    return j == n || !squad_is_cased(cp[j]);
+    while (j < n && pystr_is_case_ignorable(cp[j])) j++;
+    return j == n || !pystr_is_cased(cp[j]);
 }
 
 /* Decode text into s->a and lower-case it into s->b; returns the length of s->b. */
@@ -52,7 +52,7 @@ static int lower_into(squad_norm_scratch *s, const char *text, size_t n, size_t 
     while (i < n) s->a[m++] = utf8_decode(text, n, &i);
     for (size_t j = 0; j < m; j++) {
         if (s->a[j] == 0x3A3) s->b[k++] = final_sigma(s->a, m, j) ? 0x3C2 : 0x3C3;
-        else k += squad_lower_cp(s->a[j], s->b + k);
+        else k += pystr_lower_cp(s->a[j], s->b + k);
     }
     *out_len = k;
     return 0;
@@ -94,9 +94,9 @@ int squad_normalize_into(squad_norm_scratch *s, const char *text, size_t n, strb
     len = w;
     w = 0;
     for (size_t r = 0; r < len;) {
-        if (!squad_is_word(b[r])) { b[w++] = b[r++]; continue; }
+        if (!pystr_is_word(b[r])) { b[w++] = b[r++]; continue; }
         size_t e = r;
-        while (e < len && squad_is_word(b[e])) e++;
+        while (e < len && pystr_is_word(b[e])) e++;
         if (is_article(b + r, e - r)) b[w++] = ' ';
         else while (r < e) b[w++] = b[r++];
         r = e;
@@ -104,10 +104,10 @@ int squad_normalize_into(squad_norm_scratch *s, const char *text, size_t n, strb
     len = w;
     int first = 1;
     for (size_t r = 0; r < len && !rc;) {
-        if (squad_is_space(b[r])) { r++; continue; }
+        if (pystr_is_space(b[r])) { r++; continue; }
         if (!first) rc = strbuf_putc(out, ' ');
         first = 0;
-        while (r < len && !squad_is_space(b[r]) && !rc) rc = put_cp(out, b[r++]);
+        while (r < len && !pystr_is_space(b[r]) && !rc) rc = put_cp(out, b[r++]);
     }
     if (!rc) rc = strbuf_append(out, "", 0); /* NUL-terminated even when empty */
     return rc;

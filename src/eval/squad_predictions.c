@@ -2,6 +2,7 @@
  * {id: text} and no-answer probabilities {id: number}, in and out. Entries keep file order
  * (the threshold search depends on it for ties) and repeated ids are kept as read; the
  * evaluator resolves them the way Python's dict does. Files are written atomically. */
+#include "needle/array.h"
 #include "needle/error.h"
 #include "needle/file.h"
 #include "needle/json.h"
@@ -10,16 +11,6 @@
 
 #include <stdlib.h>
 #include <string.h>
-
-static int grow(void **items, size_t *cap, size_t n, size_t size) {
-    if (n < *cap) return 0;
-    size_t c = *cap ? 2 * *cap : 64;
-    void *p = realloc(*items, c * size);
-    if (!p) return error_set(NEEDLE_ENOMEM, "out of memory growing a prediction list to %zu entries", c);
-    *items = p;
-    *cap = c;
-    return 0;
-}
 
 void squad_predictions_init(squad_predictions *p) { memset(p, 0, sizeof *p); }
 
@@ -33,7 +24,7 @@ void squad_predictions_free(squad_predictions *p) {
 }
 
 int squad_predictions_add(squad_predictions *p, const char *id, const char *text) {
-    int rc = grow((void **)&p->items, &p->cap, p->n, sizeof *p->items);
+    int rc = array_grow((void **)&p->items, &p->cap, p->n, sizeof *p->items);
     if (rc) return rc;
     char *i = strdup(id), *t = strdup(text);
     if (!i || !t) {
@@ -54,7 +45,7 @@ void squad_na_probs_free(squad_na_probs *p) {
 }
 
 int squad_na_probs_add(squad_na_probs *p, const char *id, double prob) {
-    int rc = grow((void **)&p->items, &p->cap, p->n, sizeof *p->items);
+    int rc = array_grow((void **)&p->items, &p->cap, p->n, sizeof *p->items);
     if (rc) return rc;
     char *i = strdup(id);
     if (!i) return error_set(NEEDLE_ENOMEM, "out of memory adding a no-answer probability");

@@ -4,6 +4,7 @@
  * The arithmetic is Python's, operation for operation (P = same/len(pred), R = same/len(gold),
  * 2PR/(P+R) in doubles), so per-question scores are bitwise those of the official scripts.
  * Counter intersection is computed on sorted token lists, O(n log n) per pair. */
+#include "needle/array.h"
 #include "needle/error.h"
 #include "needle/squad_eval.h"
 #include "squad_text.h"
@@ -43,13 +44,7 @@ int squad_scorer_prepare(squad_scorer *sc, squad_norm_answer *a, const char *tex
     for (size_t i = 0; i < n;) {
         size_t e = i;
         while (e < n && s[e] != ' ') e++;
-        if (a->n_toks == a->cap_toks) {
-            size_t cap = a->cap_toks ? 2 * a->cap_toks : 16;
-            squad_token *t = realloc(a->toks, cap * sizeof *t);
-            if (!t) return error_set(NEEDLE_ENOMEM, "out of memory tokenising an answer");
-            a->toks = t;
-            a->cap_toks = cap;
-        }
+        if ((rc = array_grow((void **)&a->toks, &a->cap_toks, a->n_toks, sizeof *a->toks))) return rc;
         a->toks[a->n_toks++] = (squad_token){s + i, e - i};
         i = e + 1;
     }

@@ -2,6 +2,7 @@
  * Strings (query ids, document numbers) are interned once in strtabs, so a million-line run
  * costs two small integers and a double per line. Parsing is by whitespace fields like
  * trec_eval's own; every error names the file and line. */
+#include "needle/array.h"
 #include "needle/error.h"
 #include "needle/file.h"
 #include "needle/trec.h"
@@ -52,13 +53,7 @@ int trec_qrels_add(trec_qrels *q, const char *qid, const char *docno, int rel, c
     if (!rc) rc = strtab_intern(&q->docs, docno, strlen(docno), &di, NULL);
     if (rc) return error_prefix(rc, "%s: ", origin);
     trec_qrels_query *qq = &q->q[qi];
-    if (qq->n == qq->cap) {
-        size_t cap = qq->cap ? qq->cap * 2 : 8;
-        trec_judgement *j = realloc(qq->j, cap * sizeof *j);
-        if (!j) return error_set(NEEDLE_ENOMEM, "%s: out of memory", origin);
-        qq->j = j;
-        qq->cap = cap;
-    }
+    if ((rc = array_grow((void **)&qq->j, &qq->cap, qq->n, sizeof *qq->j))) return error_prefix(rc, "%s: ", origin);
     qq->j[qq->n++] = (trec_judgement){di, rel};
     return 0;
 }
@@ -148,13 +143,7 @@ int trec_run_add(trec_run *r, const char *qid, const char *docno, double score) 
     if (!rc) rc = strtab_intern(&r->docs, docno, strlen(docno), &di, NULL);
     if (rc) return rc;
     trec_run_query *rq = &r->q[qi];
-    if (rq->n == rq->cap) {
-        size_t cap = rq->cap ? rq->cap * 2 : 64;
-        trec_result *p = realloc(rq->r, cap * sizeof *p);
-        if (!p) return error_set(NEEDLE_ENOMEM, "out of memory");
-        rq->r = p;
-        rq->cap = cap;
-    }
+    if ((rc = array_grow((void **)&rq->r, &rq->cap, rq->n, sizeof *rq->r))) return rc;
     rq->r[rq->n++] = (trec_result){di, score};
     return 0;
 }

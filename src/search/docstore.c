@@ -6,6 +6,7 @@
  * synchronous=NORMAL keeps the file consistent after a crash (the last transactions may be
  * lost on power failure, never half-applied) while readers run beside a writer. */
 #include "docstore_internal.h"
+#include "needle/array.h"
 #include "needle/error.h"
 #include "needle/file.h"
 #include "needle/murmur3.h"
@@ -449,12 +450,7 @@ int docstore_filter_seqs(docstore *ds, const char *filters, long long **seqs, si
     size_t cap = 0;
     int s;
     while ((s = sqlite3_step(st)) == SQLITE_ROW) {
-        if (*n == cap) {
-            cap = cap ? 2 * cap : 1024;
-            long long *p = realloc(*seqs, cap * sizeof *p);
-            if (!p) { rc = error_set(NEEDLE_ENOMEM, "out of memory listing documents"); break; }
-            *seqs = p;
-        }
+        if ((rc = array_grow((void **)seqs, &cap, *n, sizeof **seqs))) break;
         (*seqs)[(*n)++] = sqlite3_column_int64(st, 0);
     }
     if (!rc && s != SQLITE_DONE) rc = docstore_db_error(ds, "listing documents");

@@ -3,25 +3,27 @@
  * A passage is stored under its content hash (Haystack's id), except that a document kept
  * whole (split none) keeps its own id when it has one, so BEIR corpora keep their ids for
  * evaluation. Every passage names its source (the document's id, or the hash of its original
- * text) and its [start, end) in code points of that original. SQuAD answers are checked
- * against the context (answer_start off by up to ANSWER_SLACK characters is corrected to the
- * nearest exact occurrence, as several public sets need), then located inside a passage; an
- * answer a passage boundary cuts is dropped and counted, as Haystack does. */
+ * text) and its [start, end) in code points of that original. SQuAD answers come checked
+ * against their context by the SQuAD reader (squad.h), which also re-locates misplaced ones
+ * when asked (SQUAD_OFFSETS_FIX): one rule for the code base. An answer whose answer_start
+ * misses its text is otherwise not used, as Haystack's add_eval_data does. Each answer is then
+ * located inside a passage; one a passage boundary cuts is dropped and counted, as Haystack
+ * does. */
 #include "needle/error.h"
 #include "needle/ingest.h"
 #include "needle/log.h"
 #include "needle/murmur3.h"
 #include "needle/progress.h"
+#include "needle/utf8.h"
 
 #include <cJSON.h>
 #include <stdlib.h>
 #include <string.h>
 
-enum { ANSWER_SLACK = 8 };
-
 void ingest_opts_default(ingest_opts *o) {
     preprocess_opts_default(&o->pre);
     o->dup = DOCSTORE_DUP_SKIP;
+    o->squad_offsets = SQUAD_OFFSETS_KEEP;
 }
 
 /* meta_json with "page": page added (a new string), for documents made of pages. */
@@ -32,22 +34,6 @@ static char *meta_with_page(const char *meta_json, int page) {
     char *out = cJSON_AddNumberToObject(m, "page", page) ? cJSON_PrintUnformatted(m) : NULL;
     cJSON_Delete(m);
     return out;
-}
-
-/* Where the answer really starts: answer_start if the text is there, else the nearest exact
- * occurrence within ANSWER_SLACK characters, else -1. */
-static long long answer_position(const doc_input *d, const doc_answer *a, size_t *len_chars) {
-    size_t alen = strlen(a->text);
-    *len_chars = utf8_char_count(a->text, alen);
-    for (long long delta = 0; delta <= ANSWER_SLACK; delta++) {
-        for (int sign = 0; sign < (delta ? 2 : 1); sign++) {
-            long long s = a->start + (sign ? -delta : delta);
-            if (s < 0) continue;
-            size_t b = utf8_byte_offset(d->content, d->len, (size_t)s);
-            if (b + alen <= d->len && !memcmp(d->content + b, a->text, alen)) return s;
-        }
-    }
-    return -1;
 }
 
 static int add_labels(docstore *ds, const doc_input *d, const passage_list *pl, ingest_stats *st) {
@@ -71,15 +57,14 @@ static int add_labels(docstore *ds, const doc_input *d, const passage_list *pl, 
             if (!(rc = docstore_labels_add(ds, &l, 1, NULL))) st->labels++;
         }
         for (size_t k = 0; k < dq->n_answers && !dq->is_impossible && !rc; k++) {
-            size_t len_chars, pi, ps, pe;
-            long long s = answer_position(d, &dq->answers[k], &len_chars);
-            if (s < 0 || len_chars == 0) {
-                log_debug("%s: question %s: answer '%s' is not at %lld; dropped", d->origin, dq->id, dq->answers[k].text, dq->answers[k].start);
+            const doc_answer *a = &dq->answers[k];
+            if (!a->located) {
+                log_debug("%s: question %s: answer '%s' is not at its answer_start %lld; dropped", d->origin, dq->id, a->text, a->start);
                 st->answers_dropped++;
                 continue;
             }
-            st->answers_moved += s != dq->answers[k].start;
-            int lrc = preprocess_locate(pl, d->content, d->len, (size_t)s, (size_t)s + len_chars, &pi, &ps, &pe);
+            size_t s = (size_t)a->start, len_chars = utf8_char_count(a->text, strlen(a->text)), pi, ps, pe;
+            int lrc = preprocess_locate(pl, d->content, d->len, s, s + len_chars, &pi, &ps, &pe);
             if (lrc == NEEDLE_ENOTFOUND) {
                 st->answers_dropped++;
                 continue;
@@ -162,8 +147,15 @@ static int on_document(void *ctx, const doc_input *d) {
 
 int ingest_file(docstore *ds, const ingest_opts *o, const char *path, doc_format fmt, ingest_stats *st) {
     file_ctx fc = {ds, o, st, {{0}, 0, 0, 0, 0, 0}};
+    squad_load_stats squad;
+    doc_read_opts ro = {o->squad_offsets, &squad};
     progress_start(&fc.p, "indexing documents", 0);
-    int rc = doc_read(path, fmt, on_document, &fc);
+    int rc = doc_read(path, fmt, &ro, on_document, &fc);
+    if (o->squad_offsets == SQUAD_OFFSETS_FIX) {
+        /* what the reader moved or dropped before ingest saw the answers */
+        st->answers_moved += squad.answers_fixed;
+        st->answers_dropped += squad.answers_not_found + squad.answers_empty;
+    }
     char status[64];
     snprintf(status, sizeof status, "%zu passages", st->passages);
     progress_update(&fc.p, st->documents, status);

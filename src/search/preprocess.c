@@ -10,6 +10,7 @@
  *    split_length; the next passage starts with the last sentences of the previous one that
  *    hold at least split_overlap words (but never all of them, so passages always advance).
  * Offsets are mapped back to the original through clean_text.orig. */
+#include "needle/array.h"
 #include "needle/error.h"
 #include "needle/murmur3.h"
 #include "needle/preprocess.h"
@@ -52,13 +53,8 @@ typedef struct {
 } span_vec;
 
 static int span_push(span_vec *sv, size_t s, size_t e) {
-    if (sv->n == sv->cap) {
-        size_t nc = sv->cap ? 2 * sv->cap : 64;
-        text_span *p = realloc(sv->v, nc * sizeof *p);
-        if (!p) return error_set(NEEDLE_ENOMEM, "out of memory splitting a document");
-        sv->v = p;
-        sv->cap = nc;
-    }
+    int rc = array_grow((void **)&sv->v, &sv->cap, sv->n, sizeof *sv->v);
+    if (rc) return rc;
     sv->v[sv->n++] = (text_span){s, e};
     return 0;
 }

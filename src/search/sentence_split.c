@@ -15,8 +15,10 @@
  *  - a blank line always ends a sentence (titles and list items without punctuation).
  *
  * The lists are below and documented in docs/search-store.md. */
+#include "needle/array.h"
 #include "needle/error.h"
 #include "needle/preprocess.h"
+#include "needle/utf8.h"
 
 #include <ctype.h>
 #include <stdlib.h>
@@ -53,11 +55,12 @@ static int in_list(const char *const *list, const char *w, size_t n, int fold) {
 
 static int is_space(unsigned char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
 
-/* Decode the code point at text[i] (U+FFFD for invalid bytes); returns its byte length. */
+/* The code point at text[i] (U+FFFD for an invalid byte, utf8_decode's rule) and its byte
+ * length. */
 static size_t decode(const char *text, size_t len, size_t i, utf8proc_int32_t *cp) {
-    utf8proc_ssize_t k = utf8proc_iterate((const utf8proc_uint8_t *)text + i, (utf8proc_ssize_t)(len - i), cp);
-    if (k <= 0) { *cp = 0xFFFD; return 1; }
-    return (size_t)k;
+    size_t j = i;
+    *cp = (utf8proc_int32_t)utf8_decode(text, len, &j);
+    return j - i;
 }
 
 static int is_closing(utf8proc_int32_t c) {
@@ -113,13 +116,8 @@ static int next_is_starter(const char *text, size_t len, size_t m) {
 
 static int push(text_span **spans, size_t *n, size_t *cap, size_t s, size_t e) {
     if (e <= s) return 0;
-    if (*n == *cap) {
-        size_t nc = *cap ? 2 * *cap : 16;
-        text_span *p = realloc(*spans, nc * sizeof *p);
-        if (!p) return error_set(NEEDLE_ENOMEM, "out of memory splitting sentences");
-        *spans = p;
-        *cap = nc;
-    }
+    int rc = array_grow((void **)spans, cap, *n, sizeof **spans);
+    if (rc) return rc;
     (*spans)[(*n)++] = (text_span){s, e};
     return 0;
 }

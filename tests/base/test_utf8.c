@@ -1,5 +1,8 @@
 /* test_utf8.c — UTF-8 validation, decoding and offset conversion against hand-computed values
- * (Python: len("aé€😀") == 4, len("aé€😀".encode()) == 10). */
+ * (Python: len("aé€😀") == 4, len("aé€😀".encode()) == 10). Decoding replaces each maximal
+ * ill-formed subpart by one U+FFFD: expected code points are the Unicode Standard's own example
+ * (Table 3-8, §3.9) and what Python's bytes.decode("utf-8", "replace") returns for the other
+ * cases (checked by hand). */
 #include "../test.h"
 #include "needle/utf8.h"
 
@@ -43,4 +46,59 @@ TEST(utf8_check_text_names_line_and_column) {
     CHECK_OK(utf8_check_text("fine \xc3\xa9", 7, "f.txt"));
     CHECK_ERR(utf8_check_text("a\n\xc3\xa9" "b\xff", 6, "f.txt"), NEEDLE_EFORMAT,
               "f.txt: invalid UTF-8 at line 2, column 3 (byte 5: 0xff)");
+}
+
+TEST(utf8_check_at_names_the_position_in_the_file) {
+    /* a piece that starts at line 7, byte 100 of the file: 0xfe is on the piece's second line,
+     * after "xé", so at line 8, column 3, byte 100 + 5 */
+    CHECK_OK(utf8_check_at("ok", 2, "f.jsonl", 7, 100));
+    CHECK_ERR(utf8_check_at("a\nx\xc3\xa9\xfe", 6, "f.jsonl", 7, 100), NEEDLE_EFORMAT,
+              "f.jsonl: invalid UTF-8 at line 8, column 3 (byte 105: 0xfe)");
+}
+
+static void check_decode(const char *bytes, size_t len, const uint32_t *want, size_t nwant) {
+    uint32_t out[64], pos[65];
+    size_t n = utf8_decode_all(bytes, len, out, pos);
+    CHECK_INT(n, nwant);
+    CHECK_INT(utf8_char_count(bytes, len), nwant);
+    for (size_t i = 0; i < n && i < nwant; i++) CHECK_INT(out[i], want[i]);
+    CHECK_INT(pos[n], len);
+}
+
+TEST(utf8_unicode_table_3_8_example) {
+    const char b[] = "\x61\xF1\x80\x80\xE1\x80\xC2\x62\x80\x63\x80\xBF\x64";
+    const uint32_t want[] = {0x61, 0xFFFD, 0xFFFD, 0xFFFD, 0x62, 0xFFFD, 0x63, 0xFFFD, 0xFFFD, 0x64};
+    check_decode(b, sizeof b - 1, want, 10);
+    size_t bad;
+    CHECK(!utf8_validate(b, sizeof b - 1, &bad));
+    CHECK_INT(bad, 1);
+}
+
+TEST(utf8_surrogates_overlongs_and_truncation) {
+    const uint32_t sur[] = {0xFFFD, 0xFFFD, 0xFFFD, 'x'};
+    check_decode("\xed\xa0\x80x", 4, sur, 4);
+    const uint32_t over[] = {0xFFFD, 0xFFFD};
+    check_decode("\xc0\xaf", 2, over, 2);
+    const uint32_t big[] = {0xFFFD, 0xFFFD, 0xFFFD, 0xFFFD};
+    check_decode("\xf4\x90\x80\x80", 4, big, 4);
+    const uint32_t cut[] = {0xFFFD};
+    check_decode("\xe2\x82", 2, cut, 1);
+    const uint32_t ok[] = {'o', 'k', 0x1F600, 0};
+    check_decode("ok\xf0\x9f\x98\x80\0", 7, ok, 4);
+    CHECK(utf8_validate("ok\xf0\x9f\x98\x80", 6, NULL));
+}
+
+TEST(utf8_encode_round_trip) {
+    const uint32_t cps[] = {0, 0x7F, 0x80, 0x7FF, 0x800, 0xFFFF, 0x10000, 0x10FFFF};
+    for (size_t i = 0; i < sizeof cps / sizeof cps[0]; i++) {
+        char buf[4];
+        uint32_t back;
+        int n = utf8_encode(cps[i], buf);
+        CHECK_INT(n, utf8_len(cps[i]));
+        CHECK_INT(utf8_decode_all(buf, (size_t)n, &back, NULL), 1);
+        CHECK_INT(back, cps[i]);
+    }
+    char buf[4];
+    CHECK_INT(utf8_encode(0xD800, buf), 3); /* a surrogate is written as U+FFFD */
+    CHECK(!memcmp(buf, "\xEF\xBF\xBD", 3));
 }

@@ -25,6 +25,20 @@ $N index --store "$T/s.db" "$T/a.jsonl" "$T/note.txt" tests/fixtures/search/squa
 grep -q '"labels":6' "$T/out.json"          # 5 answers of tiny + 1 unanswerable question
 grep -q '"answers_dropped":1' "$T/out.json" # answer-offset-wrong's answer is not at answer_start
 test -f "$T/s.db.bm25"
+# SQuAD question ids above 2^53 keep every digit (tiny.json's ids, as written in the file; a
+# double would make them ...128 and ...744); tests/search/test_ingest.c checks the same without
+# the sqlite3 shell
+if command -v sqlite3 >/dev/null; then
+    sqlite3 "$T/s.db" "SELECT json_extract(meta, '$.squad_id') FROM labels" > "$T/ids"
+    grep -qx '7211011040021040393' "$T/ids"
+    grep -qx -- '-5782547119306399562' "$T/ids"
+fi
+# --relocate-answers moves answer-offset-wrong's "10" from answer_start 0 to where it is: 11
+$N index --store "$T/r.db" tests/fixtures/search/squad_answer_offset_wrong.json --relocate-answers > "$T/out.json" 2>"$T/err"
+grep -q '"labels":1,"answers_moved":1,"answers_dropped":0' "$T/out.json"
+if command -v sqlite3 >/dev/null; then
+    test "$(sqlite3 "$T/r.db" "SELECT answer, answer_start, answer_end FROM labels")" = "10|11|13"
+fi
 
 $N query --store "$T/s.db" "capital of Germany" --top-k 1 > "$T/q.json"
 grep -q '"source_id":"d1"' "$T/q.json"

@@ -5,7 +5,7 @@
  * and a Unicode stress set), and dumped Python's character classes for every code point in
  * tests/fixtures/squad/python_unicode.txt. */
 #include "../test.h"
-#include "eval/squad_unicode.h"
+#include "needle/pystr.h"
 #include "needle/file.h"
 #include "needle/json.h"
 #include "needle/squad.h"
@@ -171,17 +171,17 @@ TEST(squad_unicode_classes_match_python_for_every_code_point) {
         if (sets[0][c]) continue; /* unassigned in Python's Unicode version */
         checked++;
         uint32_t mine[2];
-        size_t n = squad_lower_cp(c, mine);
+        size_t n = pystr_lower_cp(c, mine);
         uint32_t want0 = nlower[c] ? lower[c][0] : c;
         size_t want_n = nlower[c] ? nlower[c] : 1;
-        int bad = squad_is_word(c) != sets[1][c] || squad_is_space(c) != sets[2][c] ||
-                  (squad_is_cased(c) && !squad_is_case_ignorable(c)) != sets[3][c] ||
-                  squad_is_case_ignorable(c) != sets[4][c] || n != want_n || mine[0] != want0 ||
+        int bad = pystr_is_word(c) != sets[1][c] || pystr_is_space(c) != sets[2][c] ||
+                  (pystr_is_cased(c) && !pystr_is_case_ignorable(c)) != sets[3][c] ||
+                  pystr_is_case_ignorable(c) != sets[4][c] || n != want_n || mine[0] != want0 ||
                   (n == 2 && mine[1] != lower[c][1]);
         if (bad && mismatches++ < 10)
             test_fail(__FILE__, __LINE__, "U+%04X: word %d/%d space %d/%d cased %d/%d ignorable %d/%d lower %04X/%04X",
-                      c, squad_is_word(c), sets[1][c], squad_is_space(c), sets[2][c],
-                      squad_is_cased(c) && !squad_is_case_ignorable(c), sets[3][c], squad_is_case_ignorable(c),
+                      c, pystr_is_word(c), sets[1][c], pystr_is_space(c), sets[2][c],
+                      pystr_is_cased(c) && !pystr_is_case_ignorable(c), sets[3][c], pystr_is_case_ignorable(c),
                       sets[4][c], mine[0], want0);
     }
     CHECK_INT(mismatches, 0);
