@@ -66,7 +66,8 @@ int reader_predictions_official(const reader_predictions *p, const squad_dataset
 int reader_predictions_details(const reader_predictions *p, const squad_dataset *ds, int top_k, int context_chars,
                                strbuf *out);
 
-/* Evaluation of a reader on a dev set (what the trainer calls, and `needle reader eval`). */
+/* Evaluation of a reader on a dev set (what the trainer calls, and `needle reader eval`).
+ * opt.decode.version_2 chooses the rules: no-answer decoding and the v2.0 script. */
 struct reader_eval {
     reader_pred_windows w;
     const squad_dataset *ds;
@@ -77,5 +78,8 @@ struct reader_eval {
  * "top_n_accuracy" (Haystack/FARM: any of the top_k answers overlaps a gold, F1 > 0),
  * "top_n_em" (any of them matches exactly), "top_n" and "loss" when labels are given. */
 int reader_eval_run(reader_eval *e, model *m, cJSON **metrics);
+/* The same scores for predictions already made (p from reader_predict over e->w). The rules
+ * follow p->version_2 (set from e->opt.decode.version_2). */
+int reader_eval_score(const reader_eval *e, const reader_predictions *p, cJSON **metrics);
 
 #endif

@@ -18,6 +18,7 @@
 #ifndef NEEDLE_SPAN_DECODE_H
 #define NEEDLE_SPAN_DECODE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 typedef enum {
@@ -45,7 +46,8 @@ typedef struct {
 
 typedef struct {
     span_answer *answers; /* best first; n of them (at most n_best + 1) */
-    int n, cap;
+    int n;
+    size_t cap;
     int chosen;           /* index of the prediction in answers */
     int no_answer;        /* v2 decided "no answer": the prediction is "" */
     double null_score;    /* v2: the minimum null score */

@@ -57,9 +57,8 @@ done:
     return rc;
 }
 
-int reader_eval_run(reader_eval *e, model *m, cJSON **metrics) {
+int reader_eval_score(const reader_eval *e, const reader_predictions *p, cJSON **metrics) {
     *metrics = NULL;
-    reader_predictions p;
     squad_predictions preds;
     squad_na_probs na;
     squad_eval_result res = {0};
@@ -67,27 +66,33 @@ int reader_eval_run(reader_eval *e, model *m, cJSON **metrics) {
     squad_predictions_init(&preds);
     squad_na_probs_init(&na);
     strbuf_init(&json);
-    int v2 = e->ds->version == SQUAD_V2;
-    e->opt.decode.version_2 = v2;
-    int rc = reader_predict(m, &e->w, e->ds, &e->opt, &p);
-    if (rc) goto out;
+    int v2 = p->version_2;
     double acc_f1 = 0, acc_em = 0;
-    if ((rc = reader_predictions_official(&p, e->ds, &preds, v2 ? &na : NULL))) goto done;
-    squad_eval_opts eo = {e->ds->version, INFINITY};
-    if ((rc = squad_evaluate(e->ds, &preds, v2 ? &na : NULL, &eo, &res))) goto done;
-    if ((rc = squad_eval_to_json(&res, &json))) goto done;
-    if ((rc = topn(&p, e->ds, e->opt.top_k, &acc_f1, &acc_em))) goto done;
-    if ((rc = json_parse(json.data, json.len, "evaluation", metrics))) goto done;
-    cJSON_AddNumberToObject(*metrics, "top_n", e->opt.top_k);
-    cJSON_AddNumberToObject(*metrics, "top_n_accuracy", 100.0 * acc_f1);
-    cJSON_AddNumberToObject(*metrics, "top_n_em", 100.0 * acc_em);
-    if (p.has_loss) cJSON_AddNumberToObject(*metrics, "loss", p.loss);
-done:
-    reader_predictions_free(&p);
-out:
+    squad_eval_opts eo = {v2 ? SQUAD_V2 : SQUAD_V1, INFINITY};
+    int rc = reader_predictions_official(p, e->ds, &preds, v2 ? &na : NULL);
+    if (!rc) rc = squad_evaluate(e->ds, &preds, v2 ? &na : NULL, &eo, &res);
+    if (!rc) rc = squad_eval_to_json(&res, &json);
+    if (!rc) rc = topn(p, e->ds, e->opt.top_k, &acc_f1, &acc_em);
+    if (!rc) rc = json_parse(json.data, json.len, "evaluation", metrics);
+    if (!rc) {
+        cJSON_AddNumberToObject(*metrics, "top_n", e->opt.top_k);
+        cJSON_AddNumberToObject(*metrics, "top_n_accuracy", 100.0 * acc_f1);
+        cJSON_AddNumberToObject(*metrics, "top_n_em", 100.0 * acc_em);
+        if (p->has_loss) cJSON_AddNumberToObject(*metrics, "loss", p->loss);
+    }
     squad_eval_result_free(&res);
     squad_predictions_free(&preds);
     squad_na_probs_free(&na);
     strbuf_free(&json);
+    return rc;
+}
+
+int reader_eval_run(reader_eval *e, model *m, cJSON **metrics) {
+    reader_predictions p;
+    *metrics = NULL;
+    int rc = reader_predict(m, &e->w, e->ds, &e->opt, &p);
+    if (rc) return rc;
+    rc = reader_eval_score(e, &p, metrics);
+    reader_predictions_free(&p);
     return rc;
 }

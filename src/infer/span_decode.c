@@ -5,6 +5,7 @@
  * with a stable merge sort, since Python's sorted(reverse=True) keeps equal scores in the
  * order they were produced. */
 #include "needle/span_decode.h"
+#include "needle/array.h"
 #include "needle/error.h"
 
 #include <math.h>
@@ -19,13 +20,8 @@ void span_result_free(span_result *r) {
 }
 
 static int push(span_result *r, const span_answer *a) {
-    if (r->n == r->cap) {
-        int cap = r->cap ? 2 * r->cap : 64;
-        span_answer *grown = realloc(r->answers, (size_t)cap * sizeof *grown);
-        if (!grown) return error_set(NEEDLE_ENOMEM, "out of memory decoding answer spans");
-        r->answers = grown;
-        r->cap = cap;
-    }
+    int rc = array_grow((void **)&r->answers, &r->cap, (size_t)r->n, sizeof *r->answers);
+    if (rc) return rc;
     r->answers[r->n++] = *a;
     return 0;
 }

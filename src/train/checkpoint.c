@@ -5,6 +5,7 @@
  * and a word-wise 64-bit checksum over the payload is kept in the header: a checkpoint for a
  * base-size model is over a gigabyte, and the check has to stay cheaper than the disk. */
 #include "needle/checkpoint.h"
+#include "needle/array.h"
 #include "needle/error.h"
 #include "needle/file.h"
 
@@ -271,12 +272,7 @@ static int list_steps(const char *dir, long long **steps, size_t *n) {
         }
         long long s = name_step(e->d_name);
         if (s < 0) continue;
-        if (*n == cap) {
-            cap = cap ? 2 * cap : 16;
-            long long *grown = realloc(*steps, cap * sizeof **steps);
-            if (!grown) { rc = error_set(NEEDLE_ENOMEM, "out of memory"); break; }
-            *steps = grown;
-        }
+        if ((rc = array_grow((void **)steps, &cap, *n, sizeof **steps))) break;
         (*steps)[(*n)++] = s;
     }
     closedir(d);

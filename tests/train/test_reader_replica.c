@@ -119,13 +119,111 @@ TEST(reader_first_step_matches_replica) {
     fixture_windows_free(&fw);
 }
 
-/* Train with run `which`'s settings and compare with its fixture. Returns the final model
- * (caller frees) so that runs can be compared with each other. */
-static void replica_run(const char *which, model *m) {
-    char path[256], log_path[256], dir[256];
+/* The trainer's JSON log against the replica's steps: loss and grad_norm to 1e-5 relative,
+ * the learning rate exactly. */
+static void compare_log(const cJSON *run, const char *which, const char *log_path) {
+    char *text;
+    CHECK_OK(file_read_all(log_path, &text, NULL));
+    const cJSON *steps = cJSON_GetObjectItemCaseSensitive(run, "steps"), *want;
+    char *line = text;
+    double worst_loss = 0, worst_norm = 0;
+    int k = 0;
+    cJSON_ArrayForEach(want, steps) {
+        char *nl = line ? strchr(line, '\n') : NULL;
+        cJSON *got = NULL;
+        if (!nl || json_parse(line, (size_t)(nl - line), log_path, &got)) { CHECK(!"log line missing"); break; }
+        k++;
+        CHECK_INT(cJSON_GetObjectItem(got, "step")->valueint, k);
+        double lr = cJSON_GetObjectItem(got, "lr")->valuedouble, wlr = cJSON_GetObjectItem(want, "lr")->valuedouble;
+        CHECK_NEAR(lr, wlr, 1e-15);
+        double l = cJSON_GetObjectItem(got, "loss")->valuedouble, wl = cJSON_GetObjectItem(want, "loss")->valuedouble;
+        double g = cJSON_GetObjectItem(got, "grad_norm")->valuedouble, wg = cJSON_GetObjectItem(want, "grad_norm")->valuedouble;
+        worst_loss = fmax(worst_loss, fabs(l - wl) / wl);
+        worst_norm = fmax(worst_norm, fabs(g - wg) / wg);
+        cJSON_Delete(got);
+        line = nl + 1;
+    }
+    CHECK_INT(k, cJSON_GetArraySize(steps));
+    fprintf(stderr, "[run %s: loss %.2e, grad_norm %.2e] ", which, worst_loss, worst_norm);
+    CHECK(worst_loss <= 1e-5);
+    CHECK(worst_norm <= 1e-5);
+    free(text);
+}
+
+/* Final parameters (2e-5 per tensor, shift-invariant ones left out) and, for run a, the
+ * trained model's log-probabilities on windows 0-7. */
+static void compare_params(const cJSON *run, const char *which, model *m, const fixture_windows *fw) {
+    char path[256];
+    snprintf(path, sizeof path, RUNS "/run_%s.safetensors", which);
+    safetensors st;
+    CHECK_OK(safetensors_open(&st, path));
+    double worst = 0;
+    const char *worst_name = "";
+    for (int i = 0; i < m->n_params; i++) {
+        model_param *p = &m->params[i];
+        if (is_shift_invariant(run, p->name)) continue;
+        float *w;
+        size_t n;
+        double d;
+        if (!strcmp(p->name, "bert.embeddings.word_embeddings.weight")) {
+            int32_t *rows;
+            size_t nr;
+            CHECK_OK(safetensors_load_i32(&st, "word_rows", 0, NULL, &rows, &nr));
+            CHECK_OK(safetensors_load_f32(&st, "bert.embeddings.word_embeddings.weight.rows", 0, NULL, &w, &n));
+            float *got = malloc(n * sizeof *got);
+            for (size_t r = 0; r < nr; r++) memcpy(got + r * 32, p->data + (size_t)rows[r] * 32, 32 * sizeof *got);
+            d = rel_max_diff(got, w, n);
+            free(rows), free(got);
+        } else if (!strcmp(p->name, "bert.embeddings.position_embeddings.weight")) {
+            /* not stored in full: its checksums (sum of |p|, L2) from the JSON */
+            const cJSON *f = cJSON_GetObjectItem(cJSON_GetObjectItem(run, "final"), p->name);
+            double abs_sum = 0, l2 = 0, wa = cJSON_GetObjectItem(f, "abs_sum")->valuedouble,
+                   wl = cJSON_GetObjectItem(f, "l2")->valuedouble;
+            for (size_t j = 0; j < p->numel; j++) abs_sum += fabs(p->data[j]), l2 += (double)p->data[j] * p->data[j];
+            d = fmax(fabs(abs_sum - wa) / wa, fabs(sqrt(l2) - wl) / wl);
+            w = NULL;
+        } else {
+            CHECK_OK(safetensors_load_f32(&st, p->name, p->ndim, p->shape, &w, &n));
+            d = rel_max_diff(p->data, w, n);
+        }
+        if (d > worst) worst = d, worst_name = p->name;
+        free(w);
+    }
+    fprintf(stderr, "[params %.2e %s] ", worst, worst_name);
+    CHECK(worst <= 2e-5);
+    if (safetensors_find(&st, "eval.start_logits")) {
+        float *ws, *we, *ls = malloc(2 * 8 * 384 * sizeof *ls), *lw = malloc(2 * 8 * 384 * sizeof *lw);
+        size_t n;
+        CHECK_OK(safetensors_load_f32(&st, "eval.start_logits", 0, NULL, &ws, &n));
+        CHECK_OK(safetensors_load_f32(&st, "eval.end_logits", 0, NULL, &we, &n));
+        int32_t mask[8 * 384];
+        for (int i = 0; i < 8 * 384; i++) mask[i] = fw->mask[i];
+        model_batch b = {8, 384, fw->ids, fw->types, mask};
+        CHECK_OK(model_forward(m, &b, NULL));
+        log_softmax_rows(model_logits(m), ls, 16, 384);
+        log_softmax_rows(ws, lw, 8, 384);
+        log_softmax_rows(we, lw + 8 * 384, 8, 384);
+        double d = rel_max_diff(ls, lw, 2 * 8 * 384);
+        fprintf(stderr, "[log-probs %.2e] ", d);
+        CHECK(d <= 1e-5);
+        free(ws), free(we), free(ls), free(lw);
+    }
+    safetensors_close(&st);
+}
+
+static cJSON *load_run(const char *which) {
+    char path[256];
     snprintf(path, sizeof path, RUNS "/run_%s.json", which);
-    cJSON *run;
+    cJSON *run = NULL;
     CHECK_OK(json_load_file(path, &run));
+    return run;
+}
+
+/* Train with run `which`'s settings through the library and compare with its fixture. The
+ * final model is left in *m so that runs can be compared with each other. */
+static void replica_run(const char *which, model *m) {
+    char log_path[256], dir[256];
+    cJSON *run = load_run(which);
     const cJSON *cfg = cJSON_GetObjectItemCaseSensitive(run, "config");
     fixture_windows fw;
     CHECK_OK(fixture_windows_load(READER_FIXTURES "/windows64.jsonl", 0, &fw));
@@ -157,93 +255,8 @@ static void replica_run(const char *which, model *m) {
     log_set_level(level);
     omp_set_num_threads(threads);
     CHECK_INT(res.steps, cJSON_GetObjectItem(cfg, "total_steps")->valueint);
-
-    /* step by step: the trainer's log against the replica's */
-    char *text;
-    CHECK_OK(file_read_all(log_path, &text, NULL));
-    const cJSON *steps = cJSON_GetObjectItemCaseSensitive(run, "steps"), *want;
-    char *line = text;
-    double worst_loss = 0, worst_norm = 0;
-    int k = 0;
-    cJSON_ArrayForEach(want, steps) {
-        char *nl = line ? strchr(line, '\n') : NULL;
-        cJSON *got = NULL;
-        if (!nl || json_parse(line, (size_t)(nl - line), log_path, &got)) { CHECK(!"log line missing"); break; }
-        k++;
-        CHECK_INT(cJSON_GetObjectItem(got, "step")->valueint, k);
-        double lr = cJSON_GetObjectItem(got, "lr")->valuedouble, wlr = cJSON_GetObjectItem(want, "lr")->valuedouble;
-        CHECK_NEAR(lr, wlr, 1e-15);
-        double l = cJSON_GetObjectItem(got, "loss")->valuedouble, wl = cJSON_GetObjectItem(want, "loss")->valuedouble;
-        double g = cJSON_GetObjectItem(got, "grad_norm")->valuedouble, wg = cJSON_GetObjectItem(want, "grad_norm")->valuedouble;
-        worst_loss = fmax(worst_loss, fabs(l - wl) / wl);
-        worst_norm = fmax(worst_norm, fabs(g - wg) / wg);
-        cJSON_Delete(got);
-        line = nl + 1;
-    }
-    fprintf(stderr, "[run %s: loss %.2e, grad_norm %.2e] ", which, worst_loss, worst_norm);
-    CHECK(worst_loss <= 1e-5);
-    CHECK(worst_norm <= 1e-5);
-    free(text);
-
-    /* final parameters */
-    snprintf(path, sizeof path, RUNS "/run_%s.safetensors", which);
-    safetensors st;
-    CHECK_OK(safetensors_open(&st, path));
-    double worst = 0;
-    const char *worst_name = "";
-    for (int i = 0; i < m->n_params; i++) {
-        model_param *p = &m->params[i];
-        if (is_shift_invariant(run, p->name)) continue;
-        float *w;
-        size_t n;
-        double d;
-        if (!strcmp(p->name, "bert.embeddings.word_embeddings.weight")) {
-            int32_t *rows;
-            size_t nr;
-            CHECK_OK(safetensors_load_i32(&st, "word_rows", 0, NULL, &rows, &nr));
-            CHECK_OK(safetensors_load_f32(&st, "bert.embeddings.word_embeddings.weight.rows", 0, NULL, &w, &n));
-            float *got = malloc(n * sizeof *got);
-            for (size_t r = 0; r < nr; r++) memcpy(got + r * 32, p->data + (size_t)rows[r] * 32, 32 * sizeof *got);
-            d = rel_max_diff(got, w, n);
-            free(rows), free(got);
-        } else if (!strcmp(p->name, "bert.embeddings.position_embeddings.weight")) {
-            /* not stored in full: its checksums (sum of |p|, L2) from the JSON */
-            const cJSON *f = cJSON_GetObjectItem(cJSON_GetObjectItem(run, "final"), p->name);
-            double abs_sum = 0, l2 = 0;
-            for (size_t j = 0; j < p->numel; j++) abs_sum += fabs(p->data[j]), l2 += (double)p->data[j] * p->data[j];
-            d = fmax(fabs(abs_sum - cJSON_GetObjectItem(f, "abs_sum")->valuedouble) / cJSON_GetObjectItem(f, "abs_sum")->valuedouble,
-                     fabs(sqrt(l2) - cJSON_GetObjectItem(f, "l2")->valuedouble) / cJSON_GetObjectItem(f, "l2")->valuedouble);
-            w = NULL;
-        } else {
-            CHECK_OK(safetensors_load_f32(&st, p->name, p->ndim, p->shape, &w, &n));
-            d = rel_max_diff(p->data, w, n);
-        }
-        if (d > worst) worst = d, worst_name = p->name;
-        free(w);
-    }
-    fprintf(stderr, "[params %.2e %s] ", worst, worst_name);
-    CHECK(worst <= 2e-5);
-
-    /* run a: the trained model's logits on windows 0-7, through log-softmax */
-    const st_tensor *es = safetensors_find(&st, "eval.start_logits");
-    if (es) {
-        float *ws, *we, *ls = malloc(2 * 8 * 384 * sizeof *ls), *lw = malloc(2 * 8 * 384 * sizeof *lw);
-        size_t n;
-        CHECK_OK(safetensors_load_f32(&st, "eval.start_logits", 0, NULL, &ws, &n));
-        CHECK_OK(safetensors_load_f32(&st, "eval.end_logits", 0, NULL, &we, &n));
-        int32_t mask[8 * 384];
-        for (int i = 0; i < 8 * 384; i++) mask[i] = fw.mask[i];
-        model_batch b = {8, 384, fw.ids, fw.types, mask};
-        CHECK_OK(model_forward(m, &b, NULL));
-        log_softmax_rows(model_logits(m), ls, 16, 384);
-        log_softmax_rows(ws, lw, 8, 384);
-        log_softmax_rows(we, lw + 8 * 384, 8, 384);
-        double d = rel_max_diff(ls, lw, 2 * 8 * 384);
-        fprintf(stderr, "[log-probs %.2e] ", d);
-        CHECK(d <= 1e-5);
-        free(ws), free(we), free(ls), free(lw);
-    }
-    safetensors_close(&st);
+    compare_log(run, which, log_path);
+    compare_params(run, which, m, &fw);
     reader_task_free(&rt);
     fixture_windows_free(&fw);
     cJSON_Delete(run);
@@ -275,4 +288,34 @@ TEST(reader_replica_run_c_default_decay_groups) {
     free(w);
     safetensors_close(&st);
     model_free(&m);
+}
+
+/* Run a through `needle reader train`: SQuAD JSON of the same 64 questions featurised by
+ * needle's tokenizer (the same windows as HF's), the model saved in HF layout and loaded back. */
+TEST(reader_replica_run_a_through_cli) {
+    char cmd[1024], dir[256], log_path[256];
+    snprintf(dir, sizeof dir, "%s/replica_cli", test_tmpdir());
+    snprintf(log_path, sizeof log_path, "%s/replica_cli.jsonl", test_tmpdir());
+    snprintf(cmd, sizeof cmd,
+             "NEEDLE_LOG=warn ./needle reader train --model " TINY " --train " READER_FIXTURES "/squad64.json "
+             "--save-dir %s --log %s --max-seq-len 384 --stride 128 --batch-size 8 --grad-accum 1 --epochs 2 "
+             "--lr 1e-3 --warmup-proportion 0.1 --weight-decay 0.01 --decay-all --max-grad-norm 1 --no-shuffle "
+             "--seed 7 --threads 1 2>%s/replica_cli.err", dir, log_path, test_tmpdir());
+    CHECK_INT(system(cmd), 0);
+    cJSON *run = load_run("a");
+    compare_log(run, "a (CLI)", log_path);
+    model m;
+    fixture_windows fw;
+    CHECK_OK(fixture_windows_load(READER_FIXTURES "/windows64.jsonl", 8, &fw));
+    CHECK_OK(model_load(&m, dir, MODEL_HEAD_AUTO, 0, 0));
+    CHECK_OK(model_alloc(&m, 8, 384, MODEL_INFER));
+    compare_params(run, "a", &m, &fw);
+    char tok[300];
+    snprintf(tok, sizeof tok, "%s/tokenizer.json", dir);
+    CHECK(file_exists(tok));
+    snprintf(tok, sizeof tok, "%s/vocab.txt", dir);
+    CHECK(file_exists(tok));
+    model_free(&m);
+    fixture_windows_free(&fw);
+    cJSON_Delete(run);
 }
