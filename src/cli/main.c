@@ -19,6 +19,7 @@ static const command commands[] = {
     {"retriever eval", cmd_retriever_eval, "evaluate a retriever (--bm25) on a BEIR data set (JSON)"},
     {"index", cmd_index, "add documents to a document store through the preprocessor and rebuild its BM25 index"},
     {"query", cmd_query, "search a document store with BM25 and metadata filters (JSON)"},
+    {"model init", cmd_model_init, "create an untrained, HF-initialised model directory of a named size for a tokenizer"},
     {"model run", cmd_model_run, "run an HF model directory on a batch; write outputs, loss and gradients"},
     {"tokenize", cmd_tokenize, "JSON lines of text in, Hugging Face token ids and offsets out"},
     {"serve", cmd_serve, "serve the HTTP API and the search page over a document store"},
