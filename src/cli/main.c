@@ -22,6 +22,7 @@ static const command commands[] = {
     {"model init", cmd_model_init, "create an untrained, HF-initialised model directory of a named size for a tokenizer"},
     {"model run", cmd_model_run, "run an HF model directory on a batch; write outputs, loss and gradients"},
     {"tokenize", cmd_tokenize, "JSON lines of text in, Hugging Face token ids and offsets out"},
+    {"tokenizer train", cmd_tokenizer_train, "learn a WordPiece vocabulary from a corpus as Hugging Face does; write a BERT tokenizer"},
     {"serve", cmd_serve, "serve the HTTP API and the search page over a document store"},
 };
 static const int n_commands = (int)(sizeof commands / sizeof commands[0]);
