@@ -1,8 +1,8 @@
 /* train_corpus.h — the text of a corpus for training a tokenizer, read from the formats the
  * document readers know (docread.h, beir.h) and counted into word_counts.
  *
- * What counts as text in each format: plain text files whole (one document per line or per
- * paragraph: line breaks are word breaks, so either reads the same); JSON lines their
+ * What counts as text in each format: plain text files whole, streamed in blocks (one document
+ * per line or per paragraph: line breaks are word breaks, so either reads the same); JSON lines their
  * "content" or "text" field; SQuAD files the paragraph contexts; BEIR corpora each
  * document's title and text. */
 #ifndef NEEDLE_TRAIN_CORPUS_H

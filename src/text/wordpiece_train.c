@@ -397,8 +397,7 @@ static int add_continuing(trainer *t, const word_ref *words, int *n_added) {
     if (!rc) qsort(cs, k, sizeof *cs, cmp_cont);
     int before_n = (int)t->vocab.n;
     char buf[64];
-    for (size_t i = 0; i < k && !rc; i++) {
-        if (pl + 4 > sizeof buf) { rc = error_set(NEEDLE_EINVAL, "continuing-subword prefix too long"); break; }
+    for (size_t i = 0; i < k && !rc; i++) { /* pl <= 32 (wordpiece_train) */
         memcpy(buf, o->prefix, pl);
         int32_t id;
         rc = vocab_add(t, buf, pl + (size_t)utf8_encode(cs[i].cp, buf + pl), &id);

@@ -18,6 +18,7 @@
 #include "../test.h"
 #include "needle/file.h"
 #include "needle/json.h"
+#include "needle/strbuf.h"
 #include "needle/tokenizer.h"
 #include "needle/train_corpus.h"
 #include "needle/wordpiece_train.h"
@@ -346,4 +347,43 @@ TEST(train_corpus_bad_input_names_file_and_line) {
     word_counts_free(wc);
     free(bad);
     free(bin);
+}
+
+/* Plain text is streamed in blocks cut after a line break: a file of several blocks, with a
+ * line longer than a block, counts as the same text in memory; a bad byte deep in the file is
+ * reported with its line. */
+TEST(train_corpus_streams_text_files) {
+    char *text;
+    size_t len;
+    CHECK_OK(file_read_all(TT "/mixed.txt", &text, &len));
+    strbuf sb;
+    strbuf_init(&sb);
+    for (int k = 0; k < 30; k++) strbuf_append(&sb, text, len);
+    for (int k = 0; k < 300000; k++) strbuf_append(&sb, k % 7 ? "lang " : "wörter ", k % 7 ? 5 : 8);
+    strbuf_putc(&sb, '\n');
+    strbuf_append(&sb, text, len);
+    char *path = path_join(test_tmpdir(), "stream.txt");
+    CHECK_OK(file_write_atomic(path, sb.data, sb.len));
+    word_counts *file, *mem;
+    CHECK_OK(word_counts_create(0, &file));
+    CHECK_OK(word_counts_create(0, &mem));
+    CHECK_OK(train_corpus_count(file, path, DOCFMT_TEXT, NULL));
+    const char *t[1] = {sb.data};
+    size_t l[1] = {sb.len};
+    CHECK_OK(word_counts_add_texts(mem, 1, t, l));
+    CHECK(word_counts_total(file) > 300000);
+    CHECK_INT(word_counts_total(file), word_counts_total(mem));
+    CHECK_INT(word_counts_distinct(file), word_counts_distinct(mem));
+    size_t lines = 1;
+    for (size_t i = 0; i < sb.len; i++) lines += sb.data[i] == '\n';
+    strbuf_append(&sb, "fine\nbad \xc3( byte\n", 17);
+    CHECK_OK(file_write_atomic(path, sb.data, sb.len));
+    char want[64];
+    snprintf(want, sizeof want, "stream.txt: invalid UTF-8 at line %zu, column 5", lines + 1);
+    CHECK_ERR(train_corpus_count(file, path, DOCFMT_TEXT, NULL), NEEDLE_EFORMAT, want);
+    word_counts_free(file);
+    word_counts_free(mem);
+    strbuf_free(&sb);
+    free(path);
+    free(text);
 }
