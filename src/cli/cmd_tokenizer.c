@@ -36,24 +36,6 @@ static int split_specials(char *s, const char **out, int *n) {
     }
 }
 
-/* The lines of a text file (a vocab.txt), pointing into *text. */
-static int read_lines(const char *path, char **text, const char ***lines, int *n) {
-    size_t len;
-    int rc = file_read_all(path, text, &len);
-    if (rc) return rc;
-    int cap = 1;
-    for (size_t i = 0; i < len; i++) cap += (*text)[i] == '\n';
-    if (!(*lines = malloc((size_t)cap * sizeof **lines))) return error_set(NEEDLE_ENOMEM, "out of memory reading %s", path);
-    *n = 0;
-    for (char *p = *text; p < *text + len;) {
-        char *nl = memchr(p, '\n', (size_t)(*text + len - p));
-        if (nl) *nl = 0;
-        (*lines)[(*n)++] = p;
-        p = nl ? nl + 1 : *text + len;
-    }
-    return 0;
-}
-
 static void print_summary(const wp_vocab *v, const word_counts *wc, int n_files, double t_count, double t_train) {
     strbuf sb;
     strbuf_init(&sb);
@@ -139,10 +121,10 @@ int cmd_tokenizer_train(int argc, char **argv) {
 
     word_counts *wc = NULL;
     wp_vocab v = {0};
-    char *order_text = NULL;
-    const char **order = NULL;
-    int n_order = 0, status = 0;
-    if (order_file && read_lines(order_file, &order_text, &order, &n_order)) status = cli_fail();
+    char *order_text = NULL, **order = NULL;
+    size_t n_order = 0;
+    int status = 0;
+    if (order_file && file_read_lines(order_file, &order_text, &order, &n_order)) status = cli_fail();
     if (word_counts_create(!cased, &wc)) status = cli_fail();
     double t0 = clock_seconds();
     progress pr;
@@ -162,8 +144,8 @@ int cmd_tokenizer_train(int argc, char **argv) {
     o.initial_alphabet = initial;
     o.special_tokens = specials;
     o.n_special = n_specials;
-    o.continuing_order = order;
-    o.n_continuing_order = n_order;
+    o.continuing_order = (const char *const *)order;
+    o.n_continuing_order = (int)n_order;
     if (!status && wordpiece_train(wc, &o, &v)) status = cli_fail();
     double t2 = clock_seconds();
     if (!status && tokenizer_write_wordpiece(out, &v, !cased)) status = cli_fail();

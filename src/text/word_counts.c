@@ -11,6 +11,7 @@
 #include "tok_internal.h"
 #include "unicode.h"
 
+#include "needle/array.h"
 #include "needle/error.h"
 #include "needle/utf8.h"
 #include "needle/wordpiece_train.h"
@@ -41,13 +42,8 @@ static int table_add(count_table *t, const char *w, size_t len, uint64_t count) 
         t->counts[idx] += count;
         return 0;
     }
-    if (t->map.n == t->cap) {
-        size_t cap = t->cap ? 2 * t->cap : 4096;
-        uint64_t *c = realloc(t->counts, cap * sizeof *c);
-        if (!c) return error_set(NEEDLE_ENOMEM, "out of memory counting words");
-        t->counts = c;
-        t->cap = cap;
-    }
+    int rc = array_grow((void **)&t->counts, &t->cap, t->map.n, sizeof *t->counts);
+    if (rc) return rc;
     if (t->map.n >= INT32_MAX) return error_set(NEEDLE_EINVAL, "more than %d distinct words", INT32_MAX);
     idx = (int32_t)t->map.n;
     if (strmap_put(&t->map, w, len, idx)) return NEEDLE_ENOMEM;
@@ -164,11 +160,9 @@ static int cut_pieces(int n, const char *const *texts, const size_t *lens, piece
         while (at < len) {
             size_t end = at + PIECE_BYTES < len ? at + PIECE_BYTES : len;
             while (end < len && !(s[end - 1] == ' ' || s[end - 1] == '\n' || s[end - 1] == '\t' || s[end - 1] == '\r')) end++;
-            if (np == cap) {
-                cap = cap ? 2 * cap : 256;
-                piece *q = realloc(p, cap * sizeof *q);
-                if (!q) { free(p); return error_set(NEEDLE_ENOMEM, "out of memory counting words"); }
-                p = q;
+            if (array_grow((void **)&p, &cap, np, sizeof *p)) {
+                free(p);
+                return NEEDLE_ENOMEM;
             }
             p[np++] = (piece){s + at, end - at};
             at = end;

@@ -28,6 +28,7 @@
  * depend on thread scheduling during counting. */
 #include "tok_internal.h"
 
+#include "needle/array.h"
 #include "needle/error.h"
 #include "needle/log.h"
 #include "needle/progress.h"
@@ -50,31 +51,30 @@ wp_train_opts wp_train_opts_default(void) {
 
 typedef struct {
     int32_t *v;
-    int32_t n, cap;
+    int32_t n;
+    size_t cap;
 } ivec;
 
 static int ivec_push(ivec *l, int32_t x) {
-    if (l->n == l->cap) {
-        int32_t cap = l->cap ? 2 * l->cap : 4;
-        int32_t *v = realloc(l->v, (size_t)cap * sizeof *v);
-        if (!v) return error_set(NEEDLE_ENOMEM, "out of memory training the vocabulary");
-        l->v = v;
-        l->cap = cap;
-    }
-    l->v[l->n++] = x;
-    return 0;
+    int rc = array_grow((void **)&l->v, &l->cap, (size_t)l->n, sizeof *l->v);
+    if (!rc) l->v[l->n++] = x;
+    return rc;
 }
 
 /* ------------------------------------------------------------ pair table: (a, b) -> index */
 
 typedef struct {
+    int64_t count;  /* HF's pair_counts */
+    uint64_t key;   /* a << 32 | b */
+    int32_t stamp;  /* the merge step that last gained it words */
+    int32_t slot;   /* its place in that step's list */
+} pair_info;
+
+typedef struct {
     uint64_t *keys;   /* (a << 32 | b) + 1; 0 = empty */
     uint32_t *index;
     size_t mask, n;
-    int64_t *count;   /* per pair index: HF's pair_counts */
-    uint64_t *key_of; /* per pair index */
-    int32_t *stamp;   /* per pair index: the merge step that last gained it words */
-    int32_t *slot;    /* per pair index: its place in that step's list */
+    pair_info *info;  /* per pair index */
     size_t cap;
 } pair_table;
 
@@ -119,35 +119,18 @@ static int64_t pair_get(pair_table *p, uint32_t a, uint32_t b) {
         if (p->keys[h] == key) return p->index[h];
         h = (h + 1) & p->mask;
     }
-    if (p->n == p->cap) {
-        size_t cap = p->cap ? 2 * p->cap : 1 << 15;
-        int64_t *count = realloc(p->count, cap * sizeof *count);
-        if (count) p->count = count;
-        uint64_t *key_of = realloc(p->key_of, cap * sizeof *key_of);
-        if (key_of) p->key_of = key_of;
-        int32_t *stamp = realloc(p->stamp, cap * sizeof *stamp);
-        if (stamp) p->stamp = stamp;
-        int32_t *slot = realloc(p->slot, cap * sizeof *slot);
-        if (slot) p->slot = slot;
-        if (!count || !key_of || !stamp || !slot) return error_set(NEEDLE_ENOMEM, "out of memory for the pair table"), -1;
-        p->cap = cap;
-    }
+    if (array_grow((void **)&p->info, &p->cap, p->n, sizeof *p->info)) return -1;
     size_t i = p->n++;
     p->keys[h] = key;
     p->index[h] = (uint32_t)i;
-    p->count[i] = 0;
-    p->key_of[i] = key - 1;
-    p->stamp[i] = -1;
+    p->info[i] = (pair_info){0, key - 1, -1, 0};
     return (int64_t)i;
 }
 
 static void pairs_free(pair_table *p) {
     free(p->keys);
     free(p->index);
-    free(p->count);
-    free(p->key_of);
-    free(p->stamp);
-    free(p->slot);
+    free(p->info);
 }
 
 /* ------------------------------------------------------------ the heap of merge candidates */
@@ -174,13 +157,8 @@ static int before(const cand *x, const cand *y) {
 }
 
 static int heap_push(heap *h, cand c) {
-    if (h->n == h->cap) {
-        size_t cap = h->cap ? 2 * h->cap : 1 << 14;
-        cand *v = realloc(h->c, cap * sizeof *v);
-        if (!v) return error_set(NEEDLE_ENOMEM, "out of memory for the merge queue");
-        h->c = v;
-        h->cap = cap;
-    }
+    int rc = array_grow((void **)&h->c, &h->cap, h->n, sizeof *h->c);
+    if (rc) return rc;
     size_t i = h->n++;
     while (i > 0) {
         size_t up = (i - 1) / 2;
@@ -448,22 +426,17 @@ static int split_words(trainer *t, const word_ref *words) {
 static int change(trainer *t, uint32_t a, uint32_t b, int delta, int32_t w) {
     int64_t p = pair_get(&t->pairs, a, b);
     if (p < 0) return NEEDLE_ENOMEM;
-    t->pairs.count[p] += (int64_t)delta * (int64_t)t->wcount[w];
+    pair_info *pi = &t->pairs.info[p];
+    pi->count += (int64_t)delta * (int64_t)t->wcount[w];
     if (delta <= 0) return 0;
-    if (t->pairs.stamp[p] != t->step) {
-        if ((size_t)t->step_pairs.n == t->step_cap) {
-            size_t cap = t->step_cap ? 2 * t->step_cap : 1024;
-            ivec *v = realloc(t->step_pos, cap * sizeof *v);
-            if (!v) return error_set(NEEDLE_ENOMEM, "out of memory training the vocabulary");
-            t->step_pos = v;
-            t->step_cap = cap;
-        }
-        t->pairs.stamp[p] = t->step;
-        t->pairs.slot[p] = t->step_pairs.n;
+    if (pi->stamp != t->step) {
+        if (array_grow((void **)&t->step_pos, &t->step_cap, (size_t)t->step_pairs.n, sizeof *t->step_pos)) return NEEDLE_ENOMEM;
+        pi->stamp = t->step;
+        pi->slot = t->step_pairs.n;
         t->step_pos[t->step_pairs.n] = (ivec){0};
         if (ivec_push(&t->step_pairs, (int32_t)p)) return NEEDLE_ENOMEM;
     }
-    ivec *pos = &t->step_pos[t->pairs.slot[p]];
+    ivec *pos = &t->step_pos[pi->slot];
     return pos->n && pos->v[pos->n - 1] == w ? 0 : ivec_push(pos, w);
 }
 
@@ -495,12 +468,12 @@ static int push_gains(trainer *t, heap *h) {
     for (int32_t i = 0; i < t->step_pairs.n; i++) {
         int32_t p = t->step_pairs.v[i];
         ivec pos = t->step_pos[i];
-        if (rc || t->pairs.count[p] <= 0) {
+        const pair_info *pi = &t->pairs.info[p];
+        if (rc || pi->count <= 0) {
             free(pos.v);
             continue;
         }
-        uint64_t key = t->pairs.key_of[p];
-        cand c = {(uint64_t)t->pairs.count[p], (uint32_t)(key >> 32), (uint32_t)key, h->seq++, pos};
+        cand c = {(uint64_t)pi->count, (uint32_t)(pi->key >> 32), (uint32_t)pi->key, h->seq++, pos};
         if ((rc = heap_push(h, c))) free(pos.v);
     }
     t->step_pairs.n = 0;
@@ -532,7 +505,7 @@ static int merge_loop(trainer *t, heap *h, wp_vocab *out) {
         cand top = heap_pop(h);
         int64_t p = pair_get(&t->pairs, top.a, top.b);
         if (p < 0) { free(top.pos.v); rc = NEEDLE_ENOMEM; break; }
-        uint64_t now = t->pairs.count[p] > 0 ? (uint64_t)t->pairs.count[p] : 0;
+        uint64_t now = t->pairs.info[p].count > 0 ? (uint64_t)t->pairs.info[p].count : 0;
         if (top.count != now) {
             top.count = now;
             if ((rc = heap_push(h, top))) { free(top.pos.v); break; }
@@ -546,12 +519,7 @@ static int merge_loop(trainer *t, heap *h, wp_vocab *out) {
         size_t la, lb;
         const char *sa = strmap_key(&t->vocab, top.a, &la), *sb = strmap_key(&t->vocab, top.b, &lb);
         if (t->prefix_len && lb >= t->prefix_len && !memcmp(sb, o->prefix, t->prefix_len)) sb += t->prefix_len, lb -= t->prefix_len;
-        if (la + lb > buf_cap) {
-            buf_cap = 2 * (la + lb);
-            char *nb = realloc(buf, buf_cap);
-            if (!nb) { free(top.pos.v); rc = error_set(NEEDLE_ENOMEM, "out of memory"); break; }
-            buf = nb;
-        }
+        if ((rc = array_grow((void **)&buf, &buf_cap, la + lb, 1))) { free(top.pos.v); break; }
         memcpy(buf, sa, la);
         memcpy(buf + la, sb, lb);
         int32_t to;

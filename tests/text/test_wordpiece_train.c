@@ -34,18 +34,12 @@ typedef struct {
 } lines_file;
 
 static int lines_read(const char *path, lines_file *f) {
-    size_t len;
+    char **lines;
+    size_t n;
     memset(f, 0, sizeof *f);
-    if (file_read_all(path, &f->text, &len)) return -1;
-    int cap = 1;
-    for (size_t i = 0; i < len; i++) cap += f->text[i] == '\n';
-    f->lines = malloc((size_t)cap * sizeof *f->lines);
-    for (char *p = f->text; p < f->text + len;) {
-        char *nl = memchr(p, '\n', (size_t)(f->text + len - p));
-        if (nl) *nl = 0;
-        f->lines[f->n++] = p;
-        p = nl ? nl + 1 : f->text + len;
-    }
+    if (file_read_lines(path, &f->text, &lines, &n)) return -1;
+    f->lines = (const char **)lines;
+    f->n = (int)n;
     return 0;
 }
 
