@@ -2,7 +2,8 @@
  * pre-trained checkpoint, or pre-training a new model) on raw text.
  *
  * The command wires the library together: the tokenizer, the model (an HF directory, with a
- * masked-LM head added when the checkpoint has none), the corpus files read text by text
+ * masked-LM head added when the checkpoint has none, or a new one of a named size made by
+ * model_init_dir), the corpus files read text by text
  * (corpus_text.h) and tokenised into one corpus, a held-out part (a dev corpus, or a seeded
  * share of the training texts) with fixed masks, packing into blocks, the MLM task and the
  * shared trainer. The result is an HF BertForMaskedLM-style directory with the tokenizer
@@ -11,6 +12,7 @@
 #include "train_cli.h"
 #include "needle/corpus_text.h"
 #include "needle/error.h"
+#include "needle/file.h"
 #include "needle/log.h"
 #include "needle/mlm.h"
 #include "needle/progress.h"
@@ -25,7 +27,7 @@ enum { MAX_FILES = 64 };
 #define DEV_MASK_SEED_XOR 0x6D6C6D2D64657621ULL
 
 typedef struct {
-    const char *model_dir, *tokenizer_dir, *dev, *format;
+    const char *model_dir, *init_size, *tokenizer_dir, *dev, *format;
     const char *train[MAX_FILES];
     int n_train;
     double dev_fraction, probability;
@@ -103,6 +105,26 @@ done:
     return rc;
 }
 
+/* --init-size: a new model of a named size for the tokenizer, written to <save-dir>/init (the
+ * untrained start, kept so that a baseline can start from the same weights) and loaded from
+ * there; a resumed run loads the one it wrote. */
+static int init_model(const mlm_args *a, model *m) {
+    char *dir = path_join(a->t.save_dir, "init"), *cfg_path = dir ? path_join(dir, "config.json") : NULL;
+    int rc = cfg_path ? 0 : error_set(NEEDLE_ENOMEM, "out of memory");
+    if (!rc && !(a->t.resume && file_exists(cfg_path))) {
+        model_config c;
+        model_config_default(&c, MODEL_BERT);
+        c.head = MODEL_HEAD_MLM;
+        c.has_pooler = 0;
+        rc = model_size_apply(a->init_size, &c);
+        if (!rc) rc = model_init_dir(&c, a->tokenizer_dir, dir, (uint64_t)a->t.seed);
+    }
+    if (!rc) rc = model_load(m, dir, MODEL_HEAD_MLM, 0, (uint64_t)a->t.seed);
+    free(cfg_path);
+    free(dir);
+    return rc;
+}
+
 static int train(const mlm_args *a) {
     tokenizer *tk = NULL;
     model m;
@@ -115,7 +137,7 @@ static int train(const mlm_args *a) {
     memset(&dv, 0, sizeof dv);
     memset(&task, 0, sizeof task);
     if (tokenizer_load(a->tokenizer_dir, &tk)) goto done;
-    if (model_load(&m, a->model_dir, MODEL_HEAD_MLM, 0, (uint64_t)a->t.seed)) goto done;
+    if (a->init_size ? init_model(a, &m) : model_load(&m, a->model_dir, MODEL_HEAD_MLM, 0, (uint64_t)a->t.seed)) goto done;
     model_ok = 1;
     if (a->max_seq_len > m.cfg.P) {
         error_set(NEEDLE_EINVAL, "--max-seq-len %d exceeds the model's %d positions", a->max_seq_len, m.cfg.P);
@@ -159,9 +181,11 @@ int cmd_mlm_train(int argc, char **argv) {
     a.probability = 0.15;
     a.max_seq_len = 128;
     const char *first = NULL;
-    cli_opt opts[9 + TRAIN_CLI_N_OPTS] = {
+    cli_opt opts[10 + TRAIN_CLI_N_OPTS] = {
         {"model", OPT_STRING, &a.model_dir, "Hugging Face model directory to start from (a masked-LM head is added "
-                                            "if missing)", 1},
+                                            "if missing)", 0},
+        {"init-size", OPT_STRING, &a.init_size, "instead of --model: a new BERT of this size (tiny, mini, small, medium, "
+                                                "base) for --tokenizer, written to <save-dir>/init first", 0},
         {"tokenizer", OPT_STRING, &a.tokenizer_dir, "tokenizer directory or tokenizer.json (default: --model)", 0},
         {"train", OPT_STRING, &first, "corpus file; more files may follow as arguments", 1},
         {"format", OPT_STRING, &a.format, "auto, text (a text per line), jsonl (\"content\"/\"text\"), squad (contexts), "
@@ -173,7 +197,7 @@ int cmd_mlm_train(int argc, char **argv) {
         {"mlm-probability", OPT_DOUBLE, &a.probability, "share of tokens to predict (80% [MASK], 10% random, 10% kept)", 0},
         {"whole-word-mask", OPT_FLAG, &a.whole_word, "mask \"##\" pieces together with their word", 0},
     };
-    train_cli_opts(&a.t, opts + 9, "blocks", "seed of shuffling, masks, dropout, a new head and the dev split",
+    train_cli_opts(&a.t, opts + 10, "blocks", "seed of shuffling, masks, dropout, a new head and the dev split",
                    "dev metric for early stopping and best/ (default loss; also perplexity, accuracy; names "
                    "with \"loss\" are minimised)");
     static const char summary[] =
@@ -185,13 +209,17 @@ int cmd_mlm_train(int argc, char **argv) {
         "has fixed masks, so its loss and perplexity compare across evaluations. Writes a BertForMaskedLM-style\n"
         "directory with the tokenizer files; `needle reader train --model` starts from it. SIGTERM/SIGINT\n"
         "finish the step, write a checkpoint and exit; --resume continues bitwise as if never interrupted.";
-    const cli_spec spec = {"needle mlm train --model DIR --train FILE [FILE...] [--dev FILE | --dev-fraction X] "
-                           "--save-dir DIR [options]",
+    const cli_spec spec = {"needle mlm train (--model DIR | --init-size NAME --tokenizer DIR) --train FILE [FILE...] "
+                           "[--dev FILE | --dev-fraction X] --save-dir DIR [options]",
                            summary, opts, 0, MAX_FILES - 1};
     char *pos[MAX_FILES];
     int npos, rc = cli_parse(&spec, argc, argv, pos, &npos);
     if (rc) return cli_parse_exit(rc);
     if ((rc = train_cli_check(&a.t))) return rc;
+    if (!a.model_dir == !a.init_size || (a.init_size && !a.tokenizer_dir)) {
+        fprintf(stderr, "needle: error: give --model DIR, or --init-size NAME with --tokenizer DIR\n");
+        return 2;
+    }
     if (a.dev && a.dev_fraction > 0) {
         fprintf(stderr, "needle: error: give --dev or --dev-fraction, not both\n");
         return 2;

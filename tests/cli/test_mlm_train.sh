@@ -68,6 +68,20 @@ cmp "$T/ref/model.safetensors" "$T/run/model.safetensors"
     --batch-size 4 --max-steps 2 --threads 1 --save-dir "$T/reader"
 grep -q '"BertForQuestionAnswering"' "$T/reader/config.json"
 
+# a new model of a named size: written to <save-dir>/init first (vocabulary from the tokenizer),
+# reused by --resume, refused as a fresh run over it
+NEW="--init-size tiny --tokenizer $F/mlm/tokenizer --train $F/mlm/corpus.txt --max-seq-len 32 --batch-size 8 --threads 1"
+./needle mlm train $NEW --max-steps 2 --checkpoint-every 1 --save-dir "$T/new"
+cp "$T/new/init/model.safetensors" "$T/init.safetensors"
+grep -q '"vocab_size":[[:space:]]*48' "$T/new/init/config.json"
+grep -q '"hidden_size":[[:space:]]*128' "$T/new/config.json"
+./needle mlm train $NEW --max-steps 2 --checkpoint-every 1 --save-dir "$T/new" --resume
+cmp "$T/new/init/model.safetensors" "$T/init.safetensors"
+st=0; ./needle mlm train $NEW --max-steps 2 --save-dir "$T/new" 2>"$T/err" || st=$?
+[ $st -eq 1 ] && grep -q 'already holds a model' "$T/err"
+st=0; ./needle mlm train $NEW --model "$T/ref" --save-dir "$T/x" 2>"$T/err" || st=$?
+[ $st -eq 2 ] && grep -q 'give --model DIR, or --init-size' "$T/err"
+
 # usage errors and bad input
 st=0; ./needle mlm train $ARGS --dev $F/mlm/corpus.txt --save-dir "$T/x" 2>"$T/err" || st=$?
 [ $st -eq 2 ] && grep -q 'not both' "$T/err"
