@@ -27,12 +27,12 @@ enum { MAX_FILES = 64 };
 #define DEV_MASK_SEED_XOR 0x6D6C6D2D64657621ULL
 
 typedef struct {
-    const char *model_dir, *init_size, *tokenizer_dir, *dev, *format;
+    const char *model_dir, *init_size, *tokenizer_dir, *dev, *format, *save_dir;
     const char *train[MAX_FILES];
     int n_train;
     double dev_fraction, probability;
     int max_seq_len, whole_word;
-    train_cli t;
+    train_cli_args t;
 } mlm_args;
 
 typedef struct {
@@ -109,7 +109,7 @@ done:
  * untrained start, kept so that a baseline can start from the same weights) and loaded from
  * there; a resumed run loads the one it wrote. */
 static int init_model(const mlm_args *a, model *m) {
-    char *dir = path_join(a->t.save_dir, "init"), *cfg_path = dir ? path_join(dir, "config.json") : NULL;
+    char *dir = path_join(a->save_dir, "init"), *cfg_path = dir ? path_join(dir, "config.json") : NULL;
     int rc = cfg_path ? 0 : error_set(NEEDLE_ENOMEM, "out of memory");
     if (!rc && !(a->t.resume && file_exists(cfg_path))) {
         model_config c;
@@ -131,7 +131,7 @@ static int train(const mlm_args *a) {
     mlm_masker mk;
     mlm_blocks tr, dv;
     mlm_task task;
-    int has_dev = 0, status = 1, model_ok = 0;
+    int has_dev = 0, status = 1, model_ok = 0, ran = 0;
     memset(&mk, 0, sizeof mk);
     memset(&tr, 0, sizeof tr);
     memset(&dv, 0, sizeof dv);
@@ -160,9 +160,10 @@ static int train(const mlm_args *a) {
     }
     if (mlm_task_init(&task, &m, &tr, has_dev ? &dv : NULL, &mk, a->t.batch, a->tokenizer_dir)) goto done;
     trainer_task k = mlm_task_bind(&task);
-    status = train_cli_run(&k, &a->t);
+    status = train_cli_run(&k, &a->t, a->save_dir);
+    ran = 1;
 done:
-    if (status == 1) cli_fail();
+    if (status == 1 && !ran) cli_fail();
     mlm_task_free(&task);
     mlm_blocks_free(&tr);
     mlm_blocks_free(&dv);
@@ -176,12 +177,12 @@ done:
 int cmd_mlm_train(int argc, char **argv) {
     mlm_args a;
     memset(&a, 0, sizeof a);
-    a.t = train_cli_defaults(8, 3, 5e-5);
+    train_cli_defaults(&a.t, 8, 3, 5e-5, 0);
     a.format = "auto";
     a.probability = 0.15;
     a.max_seq_len = 128;
     const char *first = NULL;
-    cli_opt opts[10 + TRAIN_CLI_N_OPTS] = {
+    cli_opt opts[48] = {
         {"model", OPT_STRING, &a.model_dir, "Hugging Face model directory to start from (a masked-LM head is added "
                                             "if missing)", 0},
         {"init-size", OPT_STRING, &a.init_size, "instead of --model: a new BERT of this size (tiny, mini, small, medium, "
@@ -196,14 +197,14 @@ int cmd_mlm_train(int argc, char **argv) {
         {"max-seq-len", OPT_INT, &a.max_seq_len, "tokens per block, [CLS] and [SEP] included", 0},
         {"mlm-probability", OPT_DOUBLE, &a.probability, "share of tokens to predict (80% [MASK], 10% random, 10% kept)", 0},
         {"whole-word-mask", OPT_FLAG, &a.whole_word, "mask \"##\" pieces together with their word", 0},
+        {"save-dir", OPT_STRING, &a.save_dir, "output: the final model (HF layout + tokenizer), best/, checkpoints/ "
+                                              "(and init/ with --init-size)", 1},
     };
-    train_cli_opts(&a.t, opts + 10, "blocks", "seed of shuffling, masks, dropout, a new head and the dev split",
-                   "dev metric for early stopping and best/ (default loss; also perplexity, accuracy; names "
-                   "with \"loss\" are minimised)");
+    train_cli_options(&a.t, "blocks", "loss", opts + 11);
     static const char summary[] =
         "Train a masked language model on raw text — domain adaptation of a pre-trained checkpoint, or\n"
         "pre-training a new one — with Hugging Face's semantics: texts tokenised and packed into blocks of\n"
-        "--max-seq-len ([CLS] ... [SEP], texts separated by [SEP]), 15% of the tokens chosen afresh every\n"
+        "--max-seq-len ([CLS] ... [SEP], texts separated by [SEP]), 15% of the tokens chosen afresh (from --seed) every\n"
         "epoch (DataCollatorForLanguageModeling; --whole-word-mask: DataCollatorForWholeWordMask), 80% of them\n"
         "[MASK], 10% random, 10% kept; the trainer's AdamW, schedule, clipping and accumulation. The dev set\n"
         "has fixed masks, so its loss and perplexity compare across evaluations. Writes a BertForMaskedLM-style\n"
