@@ -7,7 +7,7 @@ CFLAGS  += $(OPT) -g -std=gnu11 -Wall -Wextra -Wno-unused-parameter -fopenmp -Ii
            -I/usr/include/x86_64-linux-gnu/openblas-openmp -I/usr/include/cjson -MMD -MP
 BLASDIR := /usr/lib/x86_64-linux-gnu/openblas-openmp
 LDLIBS  += -L$(BLASDIR) -Wl,-rpath,$(BLASDIR) -lopenblas -lutf8proc -lsqlite3 -lmicrohttpd \
-           -lstemmer -lyajl -lcjson -lm -lpthread
+           -lstemmer -lyajl -lcjson -lyaml -lm -lpthread
 LDFLAGS += -fopenmp
 
 BUILD   := build
