@@ -30,8 +30,9 @@ $(BUILD)/libneedle.a: $(LIB_OBJ)
 needle: $(CLI_OBJ) $(BUILD)/libneedle.a
 	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libneedle.a $(LDLIBS)
 
+# The tests also parse generated XML/XHTML with expat (an independent well-formedness check).
 $(BUILD)/needle_tests: $(TEST_OBJ) $(BUILD)/libneedle.a
-	$(CC) $(LDFLAGS) -o $@ $(TEST_OBJ) $(BUILD)/libneedle.a $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $(TEST_OBJ) $(BUILD)/libneedle.a $(LDLIBS) -lexpat
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)

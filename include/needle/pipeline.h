@@ -98,6 +98,8 @@ const char *pipeline_node_name(const pipeline *p, size_t i);
 const char *pipeline_node_type(const pipeline *p, size_t i);
 /* 1 when node i produces answers. */
 int pipeline_node_gives_answers(const pipeline *p, size_t i);
+/* 1 when node i takes the run param `param` (top_k, top_k_join, filters, ...). */
+int pipeline_node_takes(const pipeline *p, size_t i, const char *param);
 
 /* pipeline_query, then the members of Haystack's QueryResponse written into the JSON object
  * the caller has opened in `w` (so that the caller may add its own):

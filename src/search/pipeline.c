@@ -232,6 +232,14 @@ const char *pipeline_node_name(const pipeline *p, size_t i) { return p->nodes[i]
 const char *pipeline_node_type(const pipeline *p, size_t i) { return p->nodes[i].comp->type->name; }
 int pipeline_node_gives_answers(const pipeline *p, size_t i) { return p->nodes[i].comp->type->role == PROLE_ANSWERS; }
 
+static int takes(const pnode *n, const char *key) {
+    for (const char *const *k = n->comp->type->run_params; k && *k; k++)
+        if (!strcmp(*k, key)) return 1;
+    return 0;
+}
+
+int pipeline_node_takes(const pipeline *p, size_t i, const char *param) { return takes(&p->nodes[i], param); }
+
 docstore *pipeline_docstore(pipeline *p) { return pstore_writer(p->store); }
 void pipeline_lock(pipeline *p) { pstore_lock(p->store); }
 void pipeline_unlock(pipeline *p) { pstore_unlock(p->store); }
@@ -239,12 +247,6 @@ int pipeline_reader(pipeline *p, docstore **ds) { return pstore_reader(p->store,
 void pipeline_reader_done(pipeline *p, docstore *ds) { pstore_reader_done(p->store, ds); }
 
 /* ---- params ---- */
-
-static int takes(const pnode *n, const char *key) {
-    for (const char *const *k = n->comp->type->run_params; k && *k; k++)
-        if (!strcmp(*k, key)) return 1;
-    return 0;
-}
 
 /* Route Haystack's params: node_params[i] gets node i's own params and the globals it takes
  * (as references into `params`; the node's own value wins). */

@@ -1,0 +1,23 @@
+/* pipeline_report.h — the reports of a pipeline evaluation, rendered from its JSON
+ * (pipeline_eval.h describes the object), so that a saved JSON can be rendered again later:
+ *
+ *   text: a summary line, a table of the document metrics and one of the answer metrics per
+ *         node and mode, and the worst questions with their answers and documents;
+ *   HTML: one self-contained page (inline CSS, inline SVG charts, no script, nothing fetched)
+ *         that is also well-formed XML: the tables, each metric against the cut-off k for every
+ *         node (svg_chart.h), the reader's top-1 EM/F1 against the retriever's k, the training
+ *         curves of the given trainer logs (train_log.h: loss, learning rate, gradient norm,
+ *         every evaluation metric, against the step), and the worst questions. */
+#ifndef NEEDLE_PIPELINE_REPORT_H
+#define NEEDLE_PIPELINE_REPORT_H
+
+#include <cJSON.h>
+#include <stddef.h>
+
+#include "needle/strbuf.h"
+#include "needle/train_log.h"
+
+int pipeline_report_text(const cJSON *result, strbuf *out);
+int pipeline_report_html(const cJSON *result, const train_log *logs, size_t n_logs, strbuf *out);
+
+#endif

@@ -1,0 +1,43 @@
+#!/bin/sh
+# test_eval_pipeline.sh — `needle eval pipeline` end to end on tests/fixtures/pipeline: the
+# printed JSON and text, the three report files (the HTML parsed by xmllint when it is there;
+# tests/eval/test_report_html.c parses it with expat in every case), a trainer log's curves in
+# the HTML, and bad input (a missing log, a bad mode) refused before any work.
+set -e
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+N=./needle
+F=tests/fixtures/pipeline
+
+$N index --store "$T/a.db" "$F/animals.json" --split-by none >/dev/null 2>&1
+cat > "$T/p.yaml" <<'Y'
+components:
+  - {name: DocumentStore, type: SQLiteDocumentStore, params: {path: a.db}}
+  - {name: Retriever, type: BM25Retriever, params: {top_k: 3}}
+  - {name: Answers, type: Docs2Answers}
+pipelines:
+  - {name: query, nodes: [{name: Retriever, inputs: [Query]}, {name: Answers, inputs: [Retriever]}]}
+Y
+$N eval pipeline --pipeline "$T/p.yaml" --labels "$F/animals.json" --log "$F/train_log.jsonl" \
+    --out-json "$T/r.json" --out-text "$T/r.txt" --out-html "$T/r.html" > "$T/out.json" 2>"$T/err"
+cmp "$T/out.json" "$T/r.json" || diff "$T/out.json" "$T/r.json" | head
+grep -q '"questions":[[:space:]]*6' "$T/r.json"
+grep -q '"recall_single_hit":[[:space:]]*0.8333333333333' "$T/r.json"
+grep -q '^Retriever (BM25Retriever)  *integrated  *2  *0.8333  *0.8333  *0.7500 ' "$T/r.txt"
+grep -q '^Answers (Docs2Answers)  *isolated ' "$T/r.txt"
+grep -q 'data-series="loss"' "$T/r.html"
+grep -q 'data-series="eval.f1"' "$T/r.html"
+test "$(grep -o '<svg ' "$T/r.html" | wc -l)" -eq 9
+if command -v xmllint >/dev/null; then xmllint --noout "$T/r.html"; fi
+
+$N eval pipeline --pipeline "$T/p.yaml" --labels "$F/animals.json" --format text --mode integrated --worst 1 \
+    --top-k-retriever 1 > "$T/out.txt" 2>"$T/err"
+grep -q '^Retriever (BM25Retriever)  *integrated  *1 ' "$T/out.txt"
+if grep -q 'isolated' "$T/out.txt"; then exit 1; fi
+test "$(grep -c '^ *[0-9]*\. \[q' "$T/out.txt")" -eq 1
+
+if $N eval pipeline --pipeline "$T/p.yaml" --labels "$F/animals.json" --log "$T/none.jsonl" 2>"$T/err"; then exit 1; fi
+grep -q 'none.jsonl' "$T/err"
+if grep -q 'evaluating' "$T/err"; then exit 1; fi
+if $N eval pipeline --pipeline "$T/p.yaml" --labels "$F/animals.json" --mode sideways 2>"$T/err"; then exit 1; fi
+grep -q 'integrated, isolated or both' "$T/err"
