@@ -52,4 +52,8 @@ int cmd_tokenize(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_eval_pipeline(int argc, char **argv);
 
+int cmd_reader_train(int argc, char **argv);
+int cmd_reader_predict(int argc, char **argv);
+int cmd_reader_eval(int argc, char **argv);
+
 #endif
