@@ -43,13 +43,14 @@ struct pipeline {
 };
 
 static const pipeline_type *const types[] = {&pipeline_type_sqlite_store, &pipeline_type_sql_store, &pipeline_type_bm25,
-                                             &pipeline_type_join, &pipeline_type_docs2answers};
+                                             &pipeline_type_join, &pipeline_type_docs2answers, &pipeline_type_farm_reader,
+                                             &pipeline_type_transformers_reader};
 
-/* Haystack types whose needle versions come with the dense retriever, reranker and reader. */
+/* Haystack types whose needle versions come with the dense retriever and the reranker. */
 static const char *const pending[][2] = {
-    {"EmbeddingRetriever", "the dense retriever"}, {"DensePassageRetriever", "the dense retriever"},
-    {"SentenceTransformersRanker", "the cross-encoder ranker"}, {"FARMReader", "the reader"},
-    {"TransformersReader", "the reader"},
+    {"EmbeddingRetriever", "the dense retriever"},
+    {"DensePassageRetriever", "the dense retriever"},
+    {"SentenceTransformersRanker", "the cross-encoder ranker"},
 };
 
 static int type_find(const pipeline_config *cfg, const pcfg_component *c, const pipeline_type **out) {

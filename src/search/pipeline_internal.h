@@ -77,7 +77,7 @@ typedef struct {
 } pipeline_type;
 
 extern const pipeline_type pipeline_type_sqlite_store, pipeline_type_sql_store, pipeline_type_bm25,
-    pipeline_type_join, pipeline_type_docs2answers;
+    pipeline_type_join, pipeline_type_docs2answers, pipeline_type_farm_reader, pipeline_type_transformers_reader;
 
 /* ---- building a component ---- */
 
@@ -138,5 +138,21 @@ int prun_filters(const prun *r, char **out);
 int pipeline_output_add_doc(pipeline_output *out, pipeline_doc *d, size_t *cap);
 int pipeline_output_add_answer(pipeline_output *out, pipeline_answer *a, size_t *cap);
 void pipeline_output_free(pipeline_output *o);
+
+/* ---- the reader's ranking across documents (pipeline_node_reader.c) ---- */
+
+#include "needle/span_decode.h"
+
+typedef struct {
+    size_t doc;     /* the document */
+    int rank;       /* index into that document's span_result answers; -1 for no answer */
+    double score;   /* start + end logit (for no answer: Haystack's no-answer score) */
+    int no_answer;
+} reader_pick;
+
+/* FARM's ranking of one query's answers over n_docs documents' decoded spans (see
+ * pipeline_node_reader.c): at most top_k picks (0: all) into *out (malloc'ed). */
+int pipeline_reader_rank(const span_result *docs, size_t n_docs, int top_k_per_candidate, double no_ans_boost,
+                         int return_no_answer, size_t top_k, reader_pick **out, size_t *n_out);
 
 #endif
