@@ -17,7 +17,7 @@
  * paragraph) — its quality with a perfect retriever.
  *
  * The JSON (metrics in 0..1):
- *  {"pipeline", "pipeline_name", "labels", "questions", "squad_version", "top_k_retriever",
+ *  {"label", "pipeline", "pipeline_name", "labels", "questions", "squad_version", "top_k_retriever",
  *   "top_k_reader", "modes": [...], "seconds", "questions_per_second",
  *   "nodes": [{"node", "type", "mode", "kind": "documents"|"answers", "k",
  *              "metrics": {name: value at k} (answers: exact_match, f1 at top-1 and
@@ -43,6 +43,7 @@ typedef struct {
     int n_worst;              /* worst questions reported (5) */
     size_t limit;             /* only the first `limit` questions (0: all) */
     const char *pipeline_path, *pipeline_name, *labels_path; /* echoed in the JSON (may be NULL) */
+    const char *label;        /* the run's name in reports ("BM25", "fine-tuned reader"; may be NULL) */
 } pipeline_eval_opts;
 
 void pipeline_eval_opts_default(pipeline_eval_opts *o);

@@ -1,5 +1,8 @@
-/* pipeline_report.h — the reports of a pipeline evaluation, rendered from its JSON
- * (pipeline_eval.h describes the object), so that a saved JSON can be rendered again later:
+/* pipeline_report.h — the reports of pipeline evaluations, rendered from their JSON
+ * (pipeline_eval.h describes the object), so that saved results can be rendered again later,
+ * alone or side by side (BM25 against a dense retriever, a reader before and after
+ * fine-tuning): each run has a label, the tables get a row per run, node and mode, and with
+ * several runs each metric's chart compares the runs.
  *
  *   text: a summary line, a table of the document metrics and one of the answer metrics per
  *         node and mode, and the worst questions with their answers and documents;
@@ -17,7 +20,12 @@
 #include "needle/strbuf.h"
 #include "needle/train_log.h"
 
-int pipeline_report_text(const cJSON *result, strbuf *out);
-int pipeline_report_html(const cJSON *result, const train_log *logs, size_t n_logs, strbuf *out);
+typedef struct {
+    const char *label;    /* the run's name in tables and legends (NULL: none, for a single run) */
+    const cJSON *result;  /* pipeline_eval's JSON */
+} pipeline_report_run;
+
+int pipeline_report_text(const pipeline_report_run *runs, size_t n_runs, strbuf *out);
+int pipeline_report_html(const pipeline_report_run *runs, size_t n_runs, const train_log *logs, size_t n_logs, strbuf *out);
 
 #endif

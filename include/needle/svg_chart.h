@@ -20,7 +20,7 @@
 
 #include "needle/strbuf.h"
 
-#define SVG_W 640
+#define SVG_W 760
 #define SVG_H 300
 #define SVG_LEFT 64
 #define SVG_RIGHT 476

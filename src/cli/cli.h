@@ -51,6 +51,8 @@ int cmd_model_run(int argc, char **argv);
 int cmd_tokenize(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_eval_pipeline(int argc, char **argv);
+int cmd_eval_report(int argc, char **argv);
+int cmd_squad_split(int argc, char **argv);
 
 int cmd_reader_train(int argc, char **argv);
 int cmd_reader_predict(int argc, char **argv);

@@ -1,9 +1,12 @@
 /* cmd_pipeline.c — `needle eval pipeline`: a pipeline file evaluated on SQuAD-format labels
  * (pipeline_eval.h), reported as JSON, plain text and a self-contained HTML page
- * (pipeline_report.h) with the training curves of any trainer logs given. */
+ * (pipeline_report.h) with the training curves of any trainer logs given; and `needle eval
+ * report`: saved results of several runs rendered side by side (BM25 against a dense
+ * retriever, a reader before and after fine-tuning). */
 #include "cli.h"
 #include "needle/error.h"
 #include "needle/file.h"
+#include "needle/json.h"
 #include "needle/pipeline_eval.h"
 #include "needle/pipeline_report.h"
 #include "needle/squad.h"
@@ -16,9 +19,27 @@ static int write_out(const char *path, const strbuf *sb) {
     return path ? file_write_atomic(path, sb->data ? sb->data : "", sb->len) : 0;
 }
 
+/* Trainer logs, all read before any long work so that a bad one fails at once. */
+static int read_logs(const cli_strings *logs, train_log **out, size_t *n) {
+    *n = 0;
+    *out = calloc((size_t)logs->n + 1, sizeof **out);
+    if (!*out) return error_set(NEEDLE_ENOMEM, "out of memory");
+    for (int i = 0; i < logs->n; i++) {
+        int rc = train_log_read(logs->v[i], &(*out)[*n]);
+        if (rc) return rc;
+        (*n)++;
+    }
+    return 0;
+}
+
+static void free_logs(train_log *tl, size_t n) {
+    for (size_t i = 0; i < n; i++) train_log_free(&tl[i]);
+    free(tl);
+}
+
 int cmd_eval_pipeline(int argc, char **argv) {
     const char *file = NULL, *name = NULL, *labels = NULL, *mode = "both", *format = "json";
-    const char *out_json = NULL, *out_text = NULL, *out_html = NULL;
+    const char *out_json = NULL, *out_text = NULL, *out_html = NULL, *label = NULL;
     int top_k_ret = 0, top_k_reader = 0, n_worst = 5, limit = 0;
     cli_strings logs = {{0}, 0};
     const cli_opt opts[] = {
@@ -33,6 +54,7 @@ int cmd_eval_pipeline(int argc, char **argv) {
         {"out-text", OPT_STRING, &out_text, "write the text report to this file", 0},
         {"out-html", OPT_STRING, &out_html, "write the HTML report (one offline page with charts) to this file", 0},
         {"format", OPT_STRING, &format, "what to print: json or text", 0},
+        {"label", OPT_STRING, &label, "a name for this run in reports (e.g. \"BM25\"; needle eval report compares runs)", 0},
         {"worst", OPT_INT, &n_worst, "worst questions reported", 0},
         {"limit", OPT_INT, &limit, "evaluate only the first N questions (0: all)", 0},
         {NULL, 0, NULL, NULL, 0},
@@ -73,10 +95,11 @@ int cmd_eval_pipeline(int argc, char **argv) {
     o.pipeline_path = file;
     o.pipeline_name = name;
     o.labels_path = labels;
+    o.label = label;
 
     squad_dataset ds;
     squad_load_opts lo = {SQUAD_OFFSETS_KEEP, 0};
-    train_log *tl = calloc((size_t)logs.n + 1, sizeof *tl);
+    train_log *tl = NULL;
     size_t n_tl = 0;
     pipeline *p = NULL;
     cJSON *result = NULL;
@@ -85,31 +108,71 @@ int cmd_eval_pipeline(int argc, char **argv) {
     strbuf_init(&tx);
     strbuf_init(&ht);
     squad_dataset_init(&ds);
-    if (!tl) rc = error_set(NEEDLE_ENOMEM, "out of memory");
-    /* read the logs first: a bad log should fail before a long evaluation */
-    for (int i = 0; i < logs.n && !rc; i++)
-        if (!(rc = train_log_read(logs.v[i], &tl[n_tl]))) n_tl++;
+    rc = read_logs(&logs, &tl, &n_tl);
     if (!rc) rc = squad_load(labels, &lo, &ds);
     if (!rc) rc = pipeline_open_file(&p, file, name);
     if (!rc) rc = pipeline_eval(p, &ds, &o, &result);
     if (!rc) {
         char *text = cJSON_Print(result);
-        rc = text ? strbuf_puts(&js, text) : error_set(NEEDLE_ENOMEM, "out of memory");
+        rc = text && !strbuf_puts(&js, text) && !strbuf_putc(&js, '\n') ? 0 : error_set(NEEDLE_ENOMEM, "out of memory");
         free(text);
     }
-    if (!rc) rc = pipeline_report_text(result, &tx);
-    if (!rc && out_html) rc = pipeline_report_html(result, tl, n_tl, &ht);
+    pipeline_report_run run = {label, result};
+    if (!rc) rc = pipeline_report_text(&run, 1, &tx);
+    if (!rc && out_html) rc = pipeline_report_html(&run, 1, tl, n_tl, &ht);
     if (!rc) rc = write_out(out_json, &js);
     if (!rc) rc = write_out(out_text, &tx);
     if (!rc && out_html) rc = write_out(out_html, &ht);
-    if (!rc) printf("%s\n", !strcmp(format, "json") ? js.data : tx.data);
+    if (!rc) printf("%s", !strcmp(format, "json") ? js.data : tx.data);
     strbuf_free(&js);
     strbuf_free(&tx);
     strbuf_free(&ht);
     cJSON_Delete(result);
     pipeline_close(p);
     squad_dataset_free(&ds);
-    for (size_t i = 0; i < n_tl; i++) train_log_free(&tl[i]);
-    free(tl);
+    free_logs(tl, n_tl);
+    return rc ? cli_fail() : 0;
+}
+
+int cmd_eval_report(int argc, char **argv) {
+    const char *out_text = NULL, *out_html = NULL;
+    cli_strings results = {{0}, 0}, logs = {{0}, 0};
+    const cli_opt opts[] = {
+        {"result", OPT_STRINGS, &results, "a result of needle eval pipeline --out-json (may be repeated: the runs compared)", 1},
+        {"log", OPT_STRINGS, &logs, "a trainer's JSON-lines log whose curves go into the HTML report (may be repeated)", 0},
+        {"out-text", OPT_STRING, &out_text, "write the text report to this file", 0},
+        {"out-html", OPT_STRING, &out_html, "write the HTML report (one offline page with charts) to this file", 0},
+        {NULL, 0, NULL, NULL, 0},
+    };
+    const cli_spec spec = {"needle eval report --result FILE [--result FILE ...] [--log TRAINLOG.jsonl ...] [--out-html F]",
+                           "Render saved pipeline evaluations side by side: one table row per run, node and mode, each\n"
+                           "metric's chart comparing the runs, the trainer logs' curves, each run's worst questions. A run\n"
+                           "is named by its --label (needle eval pipeline --label), else by its file. Prints the text report.",
+                           opts, 0, 0};
+    char *pos[1];
+    int npos, rc = cli_parse(&spec, argc, argv, pos, &npos);
+    if (rc) return cli_parse_exit(rc);
+    cJSON *docs[CLI_MAX_REPEAT] = {0};
+    pipeline_report_run runs[CLI_MAX_REPEAT];
+    train_log *tl = NULL;
+    size_t n_tl = 0;
+    strbuf tx, ht;
+    strbuf_init(&tx);
+    strbuf_init(&ht);
+    for (int i = 0; i < results.n && !rc; i++) {
+        rc = json_load_file(results.v[i], &docs[i]);
+        const char *label = rc ? NULL : cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(docs[i], "label"));
+        runs[i] = (pipeline_report_run){label ? label : results.v[i], docs[i]};
+    }
+    if (!rc) rc = read_logs(&logs, &tl, &n_tl);
+    if (!rc) rc = pipeline_report_text(runs, (size_t)results.n, &tx);
+    if (!rc && out_html) rc = pipeline_report_html(runs, (size_t)results.n, tl, n_tl, &ht);
+    if (!rc) rc = write_out(out_text, &tx);
+    if (!rc && out_html) rc = write_out(out_html, &ht);
+    if (!rc) printf("%s", tx.data);
+    strbuf_free(&tx);
+    strbuf_free(&ht);
+    free_logs(tl, n_tl);
+    for (int i = 0; i < results.n; i++) cJSON_Delete(docs[i]);
     return rc ? cli_fail() : 0;
 }

@@ -82,6 +82,11 @@ static void put_chars(strbuf *sb, const char *s, long long from, long long len) 
     strbuf_append(sb, s + a, b - a);
 }
 
+/* Text on one line: newlines and tabs as spaces. */
+static void print_flat(const char *s) {
+    for (; *s; s++) putchar(*s == '\n' || *s == '\r' || *s == '\t' ? ' ' : *s);
+}
+
 /* A context on one line, the answer marked [[like this]], at most ~300 characters. */
 static void print_context(const pipeline_answer *a) {
     if (!a->context) return;
@@ -102,9 +107,9 @@ static void print_context(const pipeline_answer *a) {
         put_chars(&sb, a->context, 0, n < 300 ? n : 300);
         if (n > 300) strbuf_puts(&sb, "…");
     }
-    for (size_t i = 0; i < sb.len; i++)
-        if (sb.data[i] == '\n' || sb.data[i] == '\r' || sb.data[i] == '\t') sb.data[i] = ' ';
-    if (sb.data) printf("     %s\n", sb.data);
+    printf("     ");
+    if (sb.data) print_flat(sb.data);
+    printf("\n");
     strbuf_free(&sb);
 }
 
@@ -116,7 +121,8 @@ static void print_text(const char *query, const pipeline_result *r) {
         if (!f->n_answers) printf("  (none)\n");
         for (size_t i = 0; i < f->n_answers; i++) {
             const pipeline_answer *a = &f->answers[i];
-            printf("  %zu. %s", i + 1, a->answer && a->answer[0] ? a->answer : "(no answer)");
+            printf("  %zu. ", i + 1);
+            print_flat(a->answer && a->answer[0] ? a->answer : "(no answer)");
             if (!isnan(a->score)) printf("   score %.4f", a->score);
             if (a->document_id) printf("   document %s", a->document_id);
             printf("\n");

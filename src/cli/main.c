@@ -17,6 +17,8 @@ static const command commands[] = {
     {"eval trec", cmd_eval_trec, "score a TREC run against qrels with trec_eval's measures (JSON)"},
     {"eval squad", cmd_eval_squad, "score SQuAD predictions with the official EM/F1 (v1.1 and v2.0)"},
     {"eval pipeline", cmd_eval_pipeline, "evaluate a pipeline file on SQuAD labels: retriever and reader metrics, JSON/text/HTML"},
+    {"eval report", cmd_eval_report, "render saved pipeline evaluations side by side (text, HTML with charts)"},
+    {"squad split", cmd_squad_split, "split a SQuAD file into training and test files by article (paper)"},
     {"retriever eval", cmd_retriever_eval, "evaluate a retriever (--bm25) on a BEIR data set (JSON)"},
     {"index", cmd_index, "add documents to a document store through the preprocessor and rebuild its BM25 index"},
     {"query", cmd_query, "ask a question: BM25 over a store (--store) or a pipeline file (--pipeline)"},

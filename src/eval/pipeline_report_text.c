@@ -1,5 +1,6 @@
-/* pipeline_report_text.c — the plain-text report of a pipeline evaluation (pipeline_report.h):
- * fixed-width tables a terminal or a log shows as they are, and the worst questions. */
+/* pipeline_report_text.c — the plain-text report of pipeline evaluations (pipeline_report.h):
+ * fixed-width tables a terminal or a log shows as they are, one row per run, node and mode,
+ * and each run's worst questions. */
 #include "needle/error.h"
 #include "needle/pipeline_report.h"
 #include "needle/qa_metrics.h"
@@ -27,8 +28,10 @@ static void put_line(strbuf *sb, const char *s, size_t max) {
     if (cut < n) strbuf_puts(sb, "…");
 }
 
-static void header(strbuf *sb, const cJSON *r) {
+static void header(strbuf *sb, const pipeline_report_run *run) {
+    const cJSON *r = run->result;
     strbuf_puts(sb, "Pipeline evaluation");
+    if (run->label) strbuf_printf(sb, " [%s]", run->label);
     if (*str(r, "pipeline")) strbuf_printf(sb, " of %s", str(r, "pipeline"));
     if (*str(r, "pipeline_name")) strbuf_printf(sb, " (pipeline '%s')", str(r, "pipeline_name"));
     if (*str(r, "labels")) strbuf_printf(sb, " on %s", str(r, "labels"));
@@ -36,44 +39,60 @@ static void header(strbuf *sb, const cJSON *r) {
                   str(r, "squad_version"), num(r, "seconds"), num(r, "questions_per_second"));
 }
 
-static void tables(strbuf *sb, const cJSON *nodes) {
+/* "label: node (type)" as the first column. */
+static void row_name(char *buf, size_t size, const pipeline_report_run *run, const cJSON *n) {
+    if (run->label) snprintf(buf, size, "%s: %s (%s)", run->label, str(n, "node"), str(n, "type"));
+    else snprintf(buf, size, "%s (%s)", str(n, "node"), str(n, "type"));
+}
+
+static void tables(strbuf *sb, const pipeline_report_run *runs, size_t n_runs) {
     int any_docs = 0, any_answers = 0;
     const cJSON *n;
-    cJSON_ArrayForEach(n, nodes) {
-        if (!strcmp(str(n, "kind"), "documents")) any_docs = 1;
-        else any_answers = 1;
+    for (size_t r = 0; r < n_runs; r++) {
+        cJSON_ArrayForEach(n, cJSON_GetObjectItemCaseSensitive(runs[r].result, "nodes")) {
+            if (!strcmp(str(n, "kind"), "documents")) any_docs = 1;
+            else any_answers = 1;
+        }
     }
-    char name[128];
+    char name[256];
     if (any_docs) {
-        strbuf_printf(sb, "\n%-36s %-11s %4s", "Documents", "mode", "k");
+        strbuf_printf(sb, "\n%-40s %-11s %4s", "Documents", "mode", "k");
         for (int m = 0; m < QA_N_DOC_METRICS; m++) strbuf_printf(sb, " %17s", qa_doc_metric_names[m]);
         strbuf_putc(sb, '\n');
-        cJSON_ArrayForEach(n, nodes) {
-            if (strcmp(str(n, "kind"), "documents")) continue;
-            snprintf(name, sizeof name, "%s (%s)", str(n, "node"), str(n, "type"));
-            strbuf_printf(sb, "%-36s %-11s %4.0f", name, str(n, "mode"), num(n, "k"));
-            const cJSON *m = cJSON_GetObjectItemCaseSensitive(n, "metrics");
-            for (int i = 0; i < QA_N_DOC_METRICS; i++) strbuf_printf(sb, " %17.4f", num(m, qa_doc_metric_names[i]));
-            strbuf_putc(sb, '\n');
+        for (size_t r = 0; r < n_runs; r++) {
+            cJSON_ArrayForEach(n, cJSON_GetObjectItemCaseSensitive(runs[r].result, "nodes")) {
+                if (strcmp(str(n, "kind"), "documents")) continue;
+                row_name(name, sizeof name, &runs[r], n);
+                strbuf_printf(sb, "%-40s %-11s %4.0f", name, str(n, "mode"), num(n, "k"));
+                const cJSON *m = cJSON_GetObjectItemCaseSensitive(n, "metrics");
+                for (int i = 0; i < QA_N_DOC_METRICS; i++) strbuf_printf(sb, " %17.4f", num(m, qa_doc_metric_names[i]));
+                strbuf_putc(sb, '\n');
+            }
         }
     }
     if (any_answers) {
-        strbuf_printf(sb, "\n%-36s %-11s %4s %8s %8s %8s %8s\n", "Answers", "mode", "k", "EM@1", "F1@1", "EM@k", "F1@k");
-        cJSON_ArrayForEach(n, nodes) {
-            if (strcmp(str(n, "kind"), "answers")) continue;
-            snprintf(name, sizeof name, "%s (%s)", str(n, "node"), str(n, "type"));
-            const cJSON *m = cJSON_GetObjectItemCaseSensitive(n, "metrics");
-            strbuf_printf(sb, "%-36s %-11s %4.0f %8.4f %8.4f %8.4f %8.4f\n", name, str(n, "mode"), num(n, "k"),
-                          num(m, "exact_match"), num(m, "f1"), num(m, "exact_match_top_k"), num(m, "f1_top_k"));
+        strbuf_printf(sb, "\n%-40s %-11s %4s %8s %8s %8s %8s\n", "Answers", "mode", "k", "EM@1", "F1@1", "EM@k", "F1@k");
+        for (size_t r = 0; r < n_runs; r++) {
+            cJSON_ArrayForEach(n, cJSON_GetObjectItemCaseSensitive(runs[r].result, "nodes")) {
+                if (strcmp(str(n, "kind"), "answers")) continue;
+                row_name(name, sizeof name, &runs[r], n);
+                const cJSON *m = cJSON_GetObjectItemCaseSensitive(n, "metrics");
+                strbuf_printf(sb, "%-40s %-11s %4.0f %8.4f %8.4f %8.4f %8.4f\n", name, str(n, "mode"), num(n, "k"),
+                              num(m, "exact_match"), num(m, "f1"), num(m, "exact_match_top_k"), num(m, "f1_top_k"));
+            }
         }
     }
 }
 
-static void worst(strbuf *sb, const cJSON *list) {
+static void worst(strbuf *sb, const pipeline_report_run *run) {
     int i = 0;
     const cJSON *w;
-    cJSON_ArrayForEach(w, list) {
-        if (!i) strbuf_printf(sb, "\nWorst questions (lowest %s at %s):\n", str(w, "metric"), str(w, "node"));
+    cJSON_ArrayForEach(w, cJSON_GetObjectItemCaseSensitive(run->result, "worst")) {
+        if (!i) {
+            strbuf_puts(sb, "\nWorst questions");
+            if (run->label) strbuf_printf(sb, " [%s]", run->label);
+            strbuf_printf(sb, " (lowest %s at %s):\n", str(w, "metric"), str(w, "node"));
+        }
         strbuf_printf(sb, "%2d. [%s] ", ++i, str(w, "id"));
         put_line(sb, str(w, "question"), 200);
         strbuf_printf(sb, "   %s %.3f\n    gold:", str(w, "metric"), num(w, "value"));
@@ -104,13 +123,15 @@ static void worst(strbuf *sb, const cJSON *list) {
     }
 }
 
-int pipeline_report_text(const cJSON *result, strbuf *out) {
-    if (!cJSON_IsObject(result) || !cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(result, "nodes")))
-        return error_set(NEEDLE_EFORMAT, "not a pipeline evaluation (no \"nodes\" list)");
+int pipeline_report_text(const pipeline_report_run *runs, size_t n_runs, strbuf *out) {
+    for (size_t r = 0; r < n_runs; r++)
+        if (!cJSON_IsObject(runs[r].result) || !cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(runs[r].result, "nodes")))
+            return error_set(NEEDLE_EFORMAT, "%s: not a pipeline evaluation (no \"nodes\" list)",
+                             runs[r].label ? runs[r].label : "result");
     size_t before = out->len;
-    header(out, result);
-    tables(out, cJSON_GetObjectItemCaseSensitive(result, "nodes"));
-    worst(out, cJSON_GetObjectItemCaseSensitive(result, "worst"));
+    for (size_t r = 0; r < n_runs; r++) header(out, &runs[r]);
+    tables(out, runs, n_runs);
+    for (size_t r = 0; r < n_runs; r++) worst(out, &runs[r]);
     if (!out->data || out->len == before) return error_set(NEEDLE_ENOMEM, "out of memory writing the report");
     return 0;
 }

@@ -62,28 +62,31 @@ static const char *const css =
     ".chart-title{font-size:14px;font-weight:bold}.tick,.legend{font-size:11px}.axis{font-size:12px}"
     ".relevant{color:#1a7f37;font-weight:bold}.q{margin-bottom:1.5em}.ctx{color:#555;font-size:.9em}";
 
-/* A chart of the arrays at_k[name] for the given names, against k = 1.. . */
-static void chart_curves(page *p, const char *title, const char *x_label, const cJSON *const *objs,
-                         const char *const *labels, const char *const *names, size_t n) {
-    svg_series s[16];
-    double *mem[16] = {0};
+/* One curve of a chart: a JSON array of values at k = 1, 2, ... and its legend. */
+typedef struct {
+    const cJSON *values;
+    char label[160];
+} curve;
+
+static void chart(page *p, const char *title, const char *x_label, const curve *c, size_t n) {
+    svg_series s[32];
+    double *mem[32] = {0};
     size_t ns = 0;
-    for (size_t i = 0; i < n && ns < 16; i++) {
-        const cJSON *a = objs[i] ? cJSON_GetObjectItemCaseSensitive(objs[i], names[i]) : NULL;
-        int len = cJSON_GetArraySize(a);
-        if (!cJSON_IsArray(a) || len <= 0) continue;
+    for (size_t i = 0; i < n && ns < 32; i++) {
+        int len = cJSON_GetArraySize(c[i].values);
+        if (!cJSON_IsArray(c[i].values) || len <= 0) continue;
         double *xy = malloc(2 * (size_t)len * sizeof *xy);
         if (!xy) {
             p->err = NEEDLE_ENOMEM;
             break;
         }
         for (int k = 0; k < len; k++) {
-            const cJSON *v = cJSON_GetArrayItem(a, k);
+            const cJSON *v = cJSON_GetArrayItem(c[i].values, k);
             xy[k] = k + 1;
             xy[len + k] = cJSON_IsNumber(v) ? v->valuedouble : NAN;
         }
         mem[ns] = xy;
-        s[ns] = (svg_series){labels[i], xy, xy + len, (size_t)len};
+        s[ns] = (svg_series){c[i].label, xy, xy + len, (size_t)len};
         ns++;
     }
     if (ns && !p->err) {
@@ -100,95 +103,124 @@ static void chart_curves(page *p, const char *title, const char *x_label, const 
     for (size_t i = 0; i < ns; i++) free(mem[i]);
 }
 
-static void summary_tables(page *p, const cJSON *nodes) {
-    const cJSON *n;
-    int docs = 0, answers = 0;
-    cJSON_ArrayForEach(n, nodes) {
-        if (!strcmp(str(n, "kind"), "documents")) docs = 1;
-        else answers = 1;
+static const cJSON *nodes_of(const pipeline_report_run *run) { return cJSON_GetObjectItemCaseSensitive(run->result, "nodes"); }
+
+/* The legend of a node's curve: "[run: ]node[ mode]". */
+static void curve_label(curve *c, const pipeline_report_run *run, const cJSON *n, int with_mode) {
+    snprintf(c->label, sizeof c->label, "%s%s%s%s%s", run->label ? run->label : "", run->label ? ": " : "", str(n, "node"),
+             with_mode ? " " : "", with_mode ? str(n, "mode") : "");
+}
+
+static void table_row_start(page *p, const pipeline_report_run *run, const cJSON *n, int with_run) {
+    put(p, "<tr>");
+    if (with_run) {
+        put(p, "<td>");
+        text(p, run->label);
+        put(p, "</td>");
     }
-    if (docs) {
-        put(p, "<h2>Retrieval</h2><table><tr><th>node</th><th>type</th><th>mode</th><th>k</th>");
-        for (int m = 0; m < QA_N_DOC_METRICS; m++) putf(p, "<th>%s</th>", qa_doc_metric_names[m]);
-        put(p, "</tr>");
-        cJSON_ArrayForEach(n, nodes) {
+    put(p, "<td>");
+    text(p, str(n, "node"));
+    put(p, "</td><td>");
+    text(p, str(n, "type"));
+    put(p, "</td><td>");
+    text(p, str(n, "mode"));
+    putf(p, "</td><td class=\"n\">%.0f</td>", num(n, "k"));
+}
+
+static int has_kind(const pipeline_report_run *runs, size_t n_runs, const char *kind) {
+    const cJSON *n;
+    for (size_t r = 0; r < n_runs; r++)
+        cJSON_ArrayForEach(n, nodes_of(&runs[r])) if (!strcmp(str(n, "kind"), kind)) return 1;
+    return 0;
+}
+
+static void retrieval(page *p, const pipeline_report_run *runs, size_t n_runs) {
+    if (!has_kind(runs, n_runs, "documents")) return;
+    int multi = n_runs > 1;
+    const cJSON *n;
+    put(p, multi ? "<h2>Retrieval</h2><table><tr><th>run</th><th>node</th>" : "<h2>Retrieval</h2><table><tr><th>node</th>");
+    put(p, "<th>type</th><th>mode</th><th>k</th>");
+    for (int m = 0; m < QA_N_DOC_METRICS; m++) putf(p, "<th>%s</th>", qa_doc_metric_names[m]);
+    put(p, "</tr>");
+    for (size_t r = 0; r < n_runs; r++)
+        cJSON_ArrayForEach(n, nodes_of(&runs[r])) {
             if (strcmp(str(n, "kind"), "documents")) continue;
-            put(p, "<tr><td>");
-            text(p, str(n, "node"));
-            put(p, "</td><td>");
-            text(p, str(n, "type"));
-            put(p, "</td><td>");
-            text(p, str(n, "mode"));
-            putf(p, "</td><td class=\"n\">%.0f</td>", num(n, "k"));
+            table_row_start(p, &runs[r], n, multi);
             const cJSON *m = cJSON_GetObjectItemCaseSensitive(n, "metrics");
             for (int i = 0; i < QA_N_DOC_METRICS; i++) cell_num(p, num(m, qa_doc_metric_names[i]));
             put(p, "</tr>");
         }
-        put(p, "</table><div class=\"charts\">");
-        cJSON_ArrayForEach(n, nodes) {
-            if (strcmp(str(n, "kind"), "documents")) continue;
-            const cJSON *at = cJSON_GetObjectItemCaseSensitive(n, "at_k"), *objs[QA_N_DOC_METRICS];
-            for (int i = 0; i < QA_N_DOC_METRICS; i++) objs[i] = at;
-            char title[256];
-            snprintf(title, sizeof title, "%s (%s, %s): metrics at k", str(n, "node"), str(n, "type"), str(n, "mode"));
-            chart_curves(p, title, "k (documents retrieved)", objs, qa_doc_metric_names, qa_doc_metric_names, QA_N_DOC_METRICS);
-        }
-        put(p, "</div>");
-    }
-    if (!answers) return;
-    put(p, "<h2>Reading</h2><table><tr><th>node</th><th>type</th><th>mode</th><th>k</th><th>EM@1</th><th>F1@1</th>"
-           "<th>EM@k</th><th>F1@k</th></tr>");
-    cJSON_ArrayForEach(n, nodes) {
-        if (strcmp(str(n, "kind"), "answers")) continue;
-        put(p, "<tr><td>");
-        text(p, str(n, "node"));
-        put(p, "</td><td>");
-        text(p, str(n, "type"));
-        put(p, "</td><td>");
-        text(p, str(n, "mode"));
-        putf(p, "</td><td class=\"n\">%.0f</td>", num(n, "k"));
-        const cJSON *m = cJSON_GetObjectItemCaseSensitive(n, "metrics");
-        cell_num(p, num(m, "exact_match"));
-        cell_num(p, num(m, "f1"));
-        cell_num(p, num(m, "exact_match_top_k"));
-        cell_num(p, num(m, "f1_top_k"));
-        put(p, "</tr>");
-    }
     put(p, "</table><div class=\"charts\">");
-    /* one chart per answer node: EM and F1 at top-k, integrated and isolated together */
-    const cJSON *a;
-    cJSON_ArrayForEach(a, nodes) {
-        if (strcmp(str(a, "kind"), "answers")) continue;
-        int first = 1;
-        const cJSON *b;
-        cJSON_ArrayForEach(b, nodes) {
-            if (b == a) break;
-            if (!strcmp(str(b, "kind"), "answers") && !strcmp(str(b, "node"), str(a, "node"))) first = 0;
-        }
-        if (!first) continue;
-        const cJSON *objs[4];
-        const char *labels[4], *names[4];
-        char lab[4][64];
-        size_t k = 0;
-        cJSON_ArrayForEach(b, nodes) {
-            if (strcmp(str(b, "kind"), "answers") || strcmp(str(b, "node"), str(a, "node")) || k > 2) continue;
-            for (int m = 0; m < QA_N_ANSWER_METRICS; m++, k++) {
-                snprintf(lab[k], sizeof lab[k], "%s %s", m ? "F1" : "EM", str(b, "mode"));
-                objs[k] = cJSON_GetObjectItemCaseSensitive(b, "at_k");
-                labels[k] = lab[k];
-                names[k] = qa_answer_metric_names[m];
+    curve c[32];
+    char title[256];
+    if (!multi) { /* one chart per node, every metric */
+        cJSON_ArrayForEach(n, nodes_of(&runs[0])) {
+            if (strcmp(str(n, "kind"), "documents")) continue;
+            const cJSON *at = cJSON_GetObjectItemCaseSensitive(n, "at_k");
+            for (int i = 0; i < QA_N_DOC_METRICS; i++) {
+                c[i].values = cJSON_GetObjectItemCaseSensitive(at, qa_doc_metric_names[i]);
+                snprintf(c[i].label, sizeof c[i].label, "%s", qa_doc_metric_names[i]);
             }
+            snprintf(title, sizeof title, "%s (%s, %s): metrics at k", str(n, "node"), str(n, "type"), str(n, "mode"));
+            chart(p, title, "k (documents retrieved)", c, QA_N_DOC_METRICS);
         }
-        char title[256];
-        snprintf(title, sizeof title, "%s (%s): best of the top k answers", str(a, "node"), str(a, "type"));
-        chart_curves(p, title, "k (answers)", objs, labels, names, k);
-        const cJSON *ret = cJSON_GetObjectItemCaseSensitive(a, "at_retriever_k");
-        if (ret) {
-            const cJSON *ro[2] = {ret, ret};
-            const char *rl[2] = {"EM of the top answer", "F1 of the top answer"};
-            snprintf(title, sizeof title, "%s: top answer from the first k documents", str(a, "node"));
-            chart_curves(p, title, "k (documents read)", ro, rl, qa_answer_metric_names, 2);
+    } else { /* one chart per metric, the runs' nodes compared */
+        for (int i = 0; i < QA_N_DOC_METRICS; i++) {
+            size_t nc = 0;
+            for (size_t r = 0; r < n_runs; r++)
+                cJSON_ArrayForEach(n, nodes_of(&runs[r])) {
+                    if (strcmp(str(n, "kind"), "documents") || nc == 32) continue;
+                    c[nc].values = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(n, "at_k"), qa_doc_metric_names[i]);
+                    curve_label(&c[nc++], &runs[r], n, 0);
+                }
+            snprintf(title, sizeof title, "%s at k", qa_doc_metric_names[i]);
+            chart(p, title, "k (documents retrieved)", c, nc);
         }
+    }
+    put(p, "</div>");
+}
+
+static void reading(page *p, const pipeline_report_run *runs, size_t n_runs) {
+    if (!has_kind(runs, n_runs, "answers")) return;
+    int multi = n_runs > 1;
+    const cJSON *n;
+    put(p, multi ? "<h2>Reading</h2><table><tr><th>run</th><th>node</th>" : "<h2>Reading</h2><table><tr><th>node</th>");
+    put(p, "<th>type</th><th>mode</th><th>k</th><th>EM@1</th><th>F1@1</th><th>EM@k</th><th>F1@k</th></tr>");
+    for (size_t r = 0; r < n_runs; r++)
+        cJSON_ArrayForEach(n, nodes_of(&runs[r])) {
+            if (strcmp(str(n, "kind"), "answers")) continue;
+            table_row_start(p, &runs[r], n, multi);
+            const cJSON *m = cJSON_GetObjectItemCaseSensitive(n, "metrics");
+            cell_num(p, num(m, "exact_match"));
+            cell_num(p, num(m, "f1"));
+            cell_num(p, num(m, "exact_match_top_k"));
+            cell_num(p, num(m, "f1_top_k"));
+            put(p, "</tr>");
+        }
+    put(p, "</table><div class=\"charts\">");
+    curve c[32];
+    for (int i = 0; i < QA_N_ANSWER_METRICS; i++) {
+        const char *metric = qa_answer_metric_names[i];
+        size_t nc = 0, nr = 0;
+        curve ret[32];
+        for (size_t r = 0; r < n_runs; r++)
+            cJSON_ArrayForEach(n, nodes_of(&runs[r])) {
+                if (strcmp(str(n, "kind"), "answers")) continue;
+                if (nc < 32) {
+                    c[nc].values = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(n, "at_k"), metric);
+                    curve_label(&c[nc++], &runs[r], n, 1);
+                }
+                const cJSON *by_ret = cJSON_GetObjectItemCaseSensitive(n, "at_retriever_k");
+                if (by_ret && nr < 32) {
+                    ret[nr].values = cJSON_GetObjectItemCaseSensitive(by_ret, metric);
+                    curve_label(&ret[nr++], &runs[r], n, 0);
+                }
+            }
+        char title[128];
+        snprintf(title, sizeof title, "%s of the best of the top k answers", i ? "F1" : "exact match");
+        chart(p, title, "k (answers)", c, nc);
+        snprintf(title, sizeof title, "%s of the top answer from the first k documents", i ? "F1" : "exact match");
+        chart(p, title, "k (documents read)", ret, nr);
     }
     put(p, "</div>");
 }
@@ -219,14 +251,21 @@ static void training(page *p, const train_log *logs, size_t n_logs) {
     }
 }
 
-static void worst(page *p, const cJSON *list) {
+/* A run's worst questions, folded (the last run's open). */
+static void worst(page *p, const pipeline_report_run *run, int open) {
+    const cJSON *list = cJSON_GetObjectItemCaseSensitive(run->result, "worst");
     if (!cJSON_GetArraySize(list)) return;
     const cJSON *w = cJSON_GetArrayItem(list, 0);
-    put(p, "<h2>Worst questions</h2><p class=\"meta\">Lowest ");
+    put(p, open ? "<details open=\"open\"><summary>" : "<details><summary>");
+    if (run->label) {
+        text(p, run->label);
+        put(p, ": ");
+    }
+    put(p, "lowest ");
     text(p, str(w, "metric"));
     put(p, " at ");
     text(p, str(w, "node"));
-    put(p, " (integrated).</p><ol>");
+    put(p, " (integrated)</summary><ol>");
     cJSON_ArrayForEach(w, list) {
         put(p, "<li class=\"q\"><p><b>");
         text(p, str(w, "question"));
@@ -268,37 +307,54 @@ static void worst(page *p, const cJSON *list) {
         }
         put(p, "</ol></li>");
     }
-    put(p, "</ol>");
+    put(p, "</ol></details>");
 }
 
-int pipeline_report_html(const cJSON *result, const train_log *logs, size_t n_logs, strbuf *out) {
-    if (!cJSON_IsObject(result) || !cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(result, "nodes")))
-        return error_set(NEEDLE_EFORMAT, "not a pipeline evaluation (no \"nodes\" list)");
+static void run_meta(page *p, const pipeline_report_run *run) {
+    const cJSON *r = run->result;
+    put(p, "<p class=\"meta\">");
+    if (run->label) {
+        put(p, "<b>");
+        text(p, run->label);
+        put(p, "</b>: ");
+    }
+    if (*str(r, "pipeline")) {
+        put(p, "pipeline ");
+        text(p, str(r, "pipeline"));
+        if (*str(r, "pipeline_name")) {
+            put(p, " (");
+            text(p, str(r, "pipeline_name"));
+            put(p, ")");
+        }
+        put(p, "; ");
+    }
+    if (*str(r, "labels")) {
+        put(p, "labels ");
+        text(p, str(r, "labels"));
+        put(p, "; ");
+    }
+    putf(p, "%.0f questions (SQuAD %s); %.1f s, %.2f questions/s.</p>", num(r, "questions"), str(r, "squad_version"),
+         num(r, "seconds"), num(r, "questions_per_second"));
+}
+
+int pipeline_report_html(const pipeline_report_run *runs, size_t n_runs, const train_log *logs, size_t n_logs, strbuf *out) {
+    for (size_t r = 0; r < n_runs; r++)
+        if (!cJSON_IsObject(runs[r].result) || !cJSON_IsArray(nodes_of(&runs[r])))
+            return error_set(NEEDLE_EFORMAT, "%s: not a pipeline evaluation (no \"nodes\" list)",
+                             runs[r].label ? runs[r].label : "result");
     page p = {out, 0};
     put(&p, "<!DOCTYPE html>\n<html xmlns=\"http://www.w3.org/1999/xhtml\" lang=\"en\"><head><meta charset=\"utf-8\"/>"
             "<title>needle: pipeline evaluation</title><style>");
     put(&p, css);
-    put(&p, "</style></head><body><h1>Pipeline evaluation</h1><p class=\"meta\">");
-    if (*str(result, "pipeline")) {
-        put(&p, "pipeline ");
-        text(&p, str(result, "pipeline"));
-        if (*str(result, "pipeline_name")) {
-            put(&p, " (");
-            text(&p, str(result, "pipeline_name"));
-            put(&p, ")");
-        }
-        put(&p, "; ");
-    }
-    if (*str(result, "labels")) {
-        put(&p, "labels ");
-        text(&p, str(result, "labels"));
-        put(&p, "; ");
-    }
-    putf(&p, "%.0f questions (SQuAD %s); %.1f s, %.2f questions/s.</p>", num(result, "questions"),
-         str(result, "squad_version"), num(result, "seconds"), num(result, "questions_per_second"));
-    summary_tables(&p, cJSON_GetObjectItemCaseSensitive(result, "nodes"));
+    put(&p, "</style></head><body><h1>Pipeline evaluation</h1>");
+    for (size_t r = 0; r < n_runs; r++) run_meta(&p, &runs[r]);
+    retrieval(&p, runs, n_runs);
+    reading(&p, runs, n_runs);
     training(&p, logs, n_logs);
-    worst(&p, cJSON_GetObjectItemCaseSensitive(result, "worst"));
+    int any = 0;
+    for (size_t r = 0; r < n_runs; r++) any |= cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(runs[r].result, "worst")) > 0;
+    if (any) put(&p, "<h2>Worst questions</h2>");
+    for (size_t r = 0; r < n_runs; r++) worst(&p, &runs[r], r + 1 == n_runs);
     put(&p, "</body></html>\n");
     return p.err ? error_set(NEEDLE_ENOMEM, "out of memory writing the HTML report") : 0;
 }

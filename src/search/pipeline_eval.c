@@ -435,6 +435,7 @@ static cJSON *node_json(eval_run *e, const node_acc *a) {
 static cJSON *result_json(eval_run *e, size_t nq, double seconds) {
     const pipeline_eval_opts *o = e->o;
     cJSON *j = cJSON_CreateObject();
+    if (o->label) cJSON_AddStringToObject(j, "label", o->label);
     if (o->pipeline_path) cJSON_AddStringToObject(j, "pipeline", o->pipeline_path);
     if (o->pipeline_name) cJSON_AddStringToObject(j, "pipeline_name", o->pipeline_name);
     if (o->labels_path) cJSON_AddStringToObject(j, "labels", o->labels_path);

@@ -20,14 +20,14 @@ pipelines:
 Y
 $N eval pipeline --pipeline "$T/p.yaml" --labels "$F/animals.json" --log "$F/train_log.jsonl" \
     --out-json "$T/r.json" --out-text "$T/r.txt" --out-html "$T/r.html" > "$T/out.json" 2>"$T/err"
-cmp "$T/out.json" "$T/r.json" || diff "$T/out.json" "$T/r.json" | head
+cmp "$T/out.json" "$T/r.json"
 grep -q '"questions":[[:space:]]*6' "$T/r.json"
 grep -q '"recall_single_hit":[[:space:]]*0.8333333333333' "$T/r.json"
 grep -q '^Retriever (BM25Retriever)  *integrated  *2  *0.8333  *0.8333  *0.7500 ' "$T/r.txt"
 grep -q '^Answers (Docs2Answers)  *isolated ' "$T/r.txt"
 grep -q 'data-series="loss"' "$T/r.html"
 grep -q 'data-series="eval.f1"' "$T/r.html"
-test "$(grep -o '<svg ' "$T/r.html" | wc -l)" -eq 9
+test "$(grep -o '<svg ' "$T/r.html" | wc -l)" -eq 11
 if command -v xmllint >/dev/null; then xmllint --noout "$T/r.html"; fi
 
 $N eval pipeline --pipeline "$T/p.yaml" --labels "$F/animals.json" --format text --mode integrated --worst 1 \
@@ -41,3 +41,11 @@ grep -q 'none.jsonl' "$T/err"
 if grep -q 'evaluating' "$T/err"; then exit 1; fi
 if $N eval pipeline --pipeline "$T/p.yaml" --labels "$F/animals.json" --mode sideways 2>"$T/err"; then exit 1; fi
 grep -q 'integrated, isolated or both' "$T/err"
+
+# two runs side by side
+$N eval pipeline --pipeline "$T/p.yaml" --labels "$F/animals.json" --label "top 1" --top-k-retriever 1 \
+    --out-json "$T/r1.json" >/dev/null 2>&1
+$N eval report --result "$T/r.json" --result "$T/r1.json" --out-html "$T/cmp.html" > "$T/cmp.txt"
+grep -q '^top 1: Retriever (BM25Retriever)  *integrated  *1 ' "$T/cmp.txt"
+grep -q 'data-series="top 1: Retriever"' "$T/cmp.html"
+if command -v xmllint >/dev/null; then xmllint --noout "$T/cmp.html"; fi

@@ -82,7 +82,8 @@ TEST(report_html_is_well_formed_with_its_charts) {
     CHECK_OK(train_log_read(FIXTURES "/pipeline/train_log.jsonl", &log));
     strbuf sb;
     strbuf_init(&sb);
-    CHECK_OK(pipeline_report_html(r, &log, 1, &sb));
+    pipeline_report_run run = {NULL, r};
+    CHECK_OK(pipeline_report_html(&run, 1, &log, 1, &sb));
     XML_Parser xp = XML_ParserCreateNS("UTF-8", '|');
     counts c = {0};
     XML_SetUserData(xp, &c);
@@ -92,9 +93,10 @@ TEST(report_html_is_well_formed_with_its_charts) {
         test_fail(__FILE__, __LINE__, "expat: %s at line %lu", XML_ErrorString(XML_GetErrorCode(xp)),
                   (unsigned long)XML_GetCurrentLineNumber(xp));
     XML_ParserFree(xp);
-    /* charts: retrieval 1, answers at top-k 1, answers vs retriever k 1, training series 6 */
-    CHECK_INT(c.svg, 9);
-    CHECK_INT(c.polyline, 6 + 4 + 2 + 6);
+    /* charts: retrieval 1 (six metrics); EM and F1 each at top-k (integrated, isolated) and against
+     * the retriever's k (integrated); one per training series (6) */
+    CHECK_INT(c.svg, 1 + 4 + 6);
+    CHECK_INT(c.polyline, 6 + (2 + 1) * 2 + 6);
     CHECK_INT(c.table, 2);
     CHECK_INT(c.li, 1 + 1 + 2); /* one worst question, its answer, its two documents */
     CHECK_INT(c.depth, 0);
@@ -118,7 +120,7 @@ TEST(report_html_is_well_formed_with_its_charts) {
     strbuf_free(&sb);
 
     strbuf_init(&sb);
-    CHECK_OK(pipeline_report_text(r, &sb));
+    CHECK_OK(pipeline_report_text(&run, 1, &sb));
     CHECK(strstr(sb.data, "3 questions (SQuAD 1.1)") != NULL);
     CHECK(strstr(sb.data, "Retriever (BM25Retriever)") != NULL);
     CHECK(strstr(sb.data, "   0.5000   0.6250   0.7500   0.8000\n") != NULL);
@@ -127,9 +129,52 @@ TEST(report_html_is_well_formed_with_its_charts) {
 
     cJSON *bad = cJSON_CreateObject();
     strbuf_init(&sb);
-    CHECK_ERR(pipeline_report_html(bad, NULL, 0, &sb), NEEDLE_EFORMAT, "not a pipeline evaluation");
+    pipeline_report_run bad_run = {"broken", bad};
+    CHECK_ERR(pipeline_report_html(&bad_run, 1, NULL, 0, &sb), NEEDLE_EFORMAT, "broken: not a pipeline evaluation");
     strbuf_free(&sb);
     cJSON_Delete(bad);
     train_log_free(&log);
     cJSON_Delete(r);
+}
+
+/* Two runs side by side: one chart per metric, a curve per run, the table with a run column. */
+TEST(report_html_compares_runs) {
+    cJSON *a = NULL, *b = NULL;
+    CHECK_OK(json_parse(result_text, strlen(result_text), "a", &a));
+    CHECK_OK(json_parse(result_text, strlen(result_text), "b", &b));
+    if (!a || !b) return;
+    /* run b's retriever is better at k = 1 */
+    cJSON *rs = cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(b, "nodes"), 0), "at_k"),
+                                    "recall_single_hit");
+    cJSON_ReplaceItemInArray(rs, 0, cJSON_CreateNumber(0.5));
+    pipeline_report_run runs[2] = {{"BM25", a}, {"tuned", b}};
+    strbuf sb;
+    strbuf_init(&sb);
+    CHECK_OK(pipeline_report_html(runs, 2, NULL, 0, &sb));
+    XML_Parser xp = XML_ParserCreateNS("UTF-8", '|');
+    counts c = {0};
+    XML_SetUserData(xp, &c);
+    XML_SetElementHandler(xp, on_start, on_end);
+    CHECK(XML_Parse(xp, sb.data, (int)sb.len, 1) == XML_STATUS_OK);
+    XML_ParserFree(xp);
+    CHECK_INT(c.svg, 6 + 4);
+    CHECK_INT(c.polyline, 6 * 2 + (4 + 2) * 2);
+    CHECK(strstr(sb.data, "<td>tuned</td><td>Retriever</td>") != NULL);
+    /* the recall chart: run b's first point at recall 0.5 */
+    const char *chart = strstr(sb.data, "<title>recall_single_hit at k</title>");
+    const char *poly = chart ? strstr(chart, "data-series=\"tuned: Retriever\"") : NULL;
+    CHECK(poly != NULL);
+    if (poly && (poly = strstr(poly, "points=\""))) {
+        char *end;
+        double x = strtod(poly + 8, &end), y = strtod(end + 1, &end);
+        CHECK_NEAR(x, SVG_LEFT, 0.005);
+        CHECK_NEAR(y, SVG_BOTTOM - 0.5 * (SVG_BOTTOM - SVG_TOP), 0.005);
+    }
+    strbuf_clear(&sb);
+    CHECK_OK(pipeline_report_text(runs, 2, &sb));
+    CHECK(strstr(sb.data, "tuned: Retriever (BM25Retriever)") != NULL);
+    CHECK(strstr(sb.data, "Worst questions [BM25]") != NULL);
+    strbuf_free(&sb);
+    cJSON_Delete(a);
+    cJSON_Delete(b);
 }
