@@ -49,3 +49,13 @@ $N eval report --result "$T/r.json" --result "$T/r1.json" --out-html "$T/cmp.htm
 grep -q '^top 1: Retriever (BM25Retriever)  *integrated  *1 ' "$T/cmp.txt"
 grep -q 'data-series="top 1: Retriever"' "$T/cmp.html"
 if command -v xmllint >/dev/null; then xmllint --noout "$T/cmp.html"; fi
+
+# needle squad split: by article, every question on exactly one side, both files readable again
+$N squad split --data "$F/animals.json" --test-fraction 0.3 --train-out "$T/tr.json" --test-out "$T/te.json" > "$T/split.json" 2>/dev/null
+tr=$(sed 's/.*"train":{[^}]*"questions":\([0-9]*\).*/\1/' "$T/split.json")
+te=$(sed 's/.*"test":{[^}]*"questions":\([0-9]*\).*/\1/' "$T/split.json")
+test $((tr + te)) -eq 6
+test "$te" -ge 1
+for title in Zebra Penguin Quokka Africa; do
+    test "$(cat "$T/tr.json" "$T/te.json" | grep -c "\"title\": *\"$title\"")" -eq 1
+done
