@@ -56,6 +56,7 @@ tr=$(sed 's/.*"train":{[^}]*"questions":\([0-9]*\).*/\1/' "$T/split.json")
 te=$(sed 's/.*"test":{[^}]*"questions":\([0-9]*\).*/\1/' "$T/split.json")
 test $((tr + te)) -eq 6
 test "$te" -ge 1
+$N eval pipeline --pipeline "$T/p.yaml" --labels "$T/te.json" --mode integrated --worst 0 >/dev/null 2>&1
 for title in Zebra Penguin Quokka Africa; do
     test "$(cat "$T/tr.json" "$T/te.json" | grep -c "\"title\": *\"$title\"")" -eq 1
 done
