@@ -11,7 +11,10 @@
 # the pre-training budget the step count is sized to from a short probe, THREADS (1: on a
 # machine shared with other jobs one thread ran faster than two), TEST_FRACTION (0.2), OUT
 # (bench/out/mlm), READER_STEPS (0: the reader trains 3 epochs; a small number makes a quick
-# dry run of the whole script, e.g. MLM_SECONDS=20 READER_STEPS=3 TEST_FRACTION=0.03). OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE are unset, as in every benchmark.
+# dry run of the whole script, e.g. MLM_SECONDS=20 READER_STEPS=3 TEST_FRACTION=0.03).
+# OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE are unset, as in every benchmark. COVID-QA is split by
+# paper with `needle squad split`; the pre-training corpus is SQuAD v1.1 dev's contexts, the
+# training papers and SciFact's abstracts (never a test paper).
 # Outputs under OUT: tok/ (the vocabulary), mlm/ (the pre-trained BertForMaskedLM with its
 # tokenizer; mlm/init the random start), mlm.jsonl (per-step and held-out evaluation lines),
 # reader-{pretrained,random}/ and eval-{pretrained,random}.json, load.log (load average every
@@ -32,7 +35,7 @@ SEED=42
 N="nice -n 5"
 export NEEDLE_LOG=${NEEDLE_LOG:-info}
 
-make -s needle build/bench/covid_qa_prep
+make -s needle build/bench/squad_slices
 rm -rf "$OUT"
 mkdir -p "$OUT/covid"
 ( while :; do echo "$(date +%H:%M:%S) $(cut -d' ' -f1-3 /proc/loadavg)"; sleep 60; done ) >"$OUT/load.log" 2>/dev/null &
@@ -40,8 +43,10 @@ LOADPID=$!
 trap 'kill $LOADPID 2>/dev/null' EXIT
 
 # 1. COVID-QA split by paper; training questions as slices of their paper around the answer
-build/bench/covid_qa_prep "$D/covid-qa/200423_covidQA.json" "$TEST_FRACTION" $SEED 1200 "$OUT/covid" | tee "$OUT/covid.json"
-CORPUS="$D/squad-v1.1/dev-v1.1.json $OUT/covid/train_full.json $D/beir-scifact"
+./needle squad split --data "$D/covid-qa/200423_covidQA.json" --test-fraction "$TEST_FRACTION" --seed $SEED \
+    --train-out "$OUT/covid/train.json" --test-out "$OUT/covid/test.json" | tee "$OUT/covid.json"
+build/bench/squad_slices "$OUT/covid/train.json" 1200 $SEED "$OUT/covid/train_slices.json" | tee -a "$OUT/covid.json"
+CORPUS="$D/squad-v1.1/dev-v1.1.json $OUT/covid/train.json $D/beir-scifact"
 
 # 2. a domain vocabulary from the pre-training corpus (never the test papers)
 $N ./needle tokenizer train --corpus $CORPUS --vocab-size "$VOCAB" --out "$OUT/tok" >"$OUT/tok.json"

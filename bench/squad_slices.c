@@ -1,19 +1,15 @@
-/* covid_qa_prep.c — the COVID-QA files of the MLM evidence run (bench/mlm_evidence.sh).
+/* squad_slices.c — a SQuAD training file with each question given its own slice of its
+ * context around the answer, for training a reader on very long contexts in bounded time
+ * (bench/mlm_evidence.sh, on COVID-QA's whole papers).
  *
- * usage: covid_qa_prep COVID_QA_JSON TEST_FRACTION SEED SLICE_CHARS OUT_DIR
+ * usage: squad_slices SQUAD_JSON SLICE_CHARS SEED OUT_JSON
  *
- * Splits COVID-QA by paper with squad_split (TEST_FRACTION of the questions to test, papers
- * shuffled by SEED; answers re-located by squad_load's FIX rule) and writes into OUT_DIR:
- *   test.json         the test papers, whole (the reader is evaluated on full papers);
- *   train_full.json   the training papers, whole (the masked-LM corpus takes their text, so
- *                     pre-training never reads a test paper);
- *   train_slices.json each training question with its own slice of its paper: about
- *                     SLICE_CHARS code points holding the answer, the answer's position in
- *                     the slice drawn uniformly (generator seeded with SEED), the slice widened
- *                     to whitespace on both sides. A reader trained on it sees the windows
- *                     that hold the answer and the nearby ones without it (COVID-QA's whole
- *                     papers give ~35 windows per question, too many to train on here).
- * Prints one JSON line with the counts. */
+ * Answers are re-located by squad_load's FIX rule. Each answerable question becomes one
+ * paragraph (under its article's title): about SLICE_CHARS code points of its context holding
+ * its first answer, the answer's position in the slice drawn uniformly (generator seeded with
+ * SEED), the slice widened to whitespace on both sides. A reader trained on the result sees
+ * the windows that hold the answer and the nearby ones without it, rather than all of a
+ * paper's ~35 windows per question. Prints one JSON line with the counts. */
 #include "needle/error.h"
 #include "needle/rng.h"
 #include "needle/squad.h"
@@ -71,46 +67,37 @@ static int add_slice(const squad_dataset *ds, size_t q, long long width, rng *r,
     return rc;
 }
 
-static int write_to(const squad_dataset *ds, const char *dir, const char *name) {
-    char path[4096];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    return squad_write(ds, path, SQUAD_V1);
-}
-
 int main(int argc, char **argv) {
-    if (argc != 6) {
-        fprintf(stderr, "usage: %s COVID_QA_JSON TEST_FRACTION SEED SLICE_CHARS OUT_DIR\n", argv[0]);
+    if (argc != 5) {
+        fprintf(stderr, "usage: %s SQUAD_JSON SLICE_CHARS SEED OUT_JSON\n", argv[0]);
         return 2;
     }
-    double fraction = atof(argv[2]);
+    long long width = atoll(argv[2]);
     uint64_t seed = strtoull(argv[3], NULL, 10);
-    long long width = atoll(argv[4]);
-    squad_dataset all, train, test, slices;
+    squad_dataset in, slices;
     squad_dataset_init(&slices);
-    if (squad_load(argv[1], NULL, &all) || squad_split(&all, fraction, seed, &train, &test)) return fail();
+    if (width < 1) {
+        fprintf(stderr, "error: SLICE_CHARS must be positive\n");
+        return 2;
+    }
+    if (squad_load(argv[1], NULL, &in)) return fail();
     rng r;
     rng_seed(&r, seed);
-    for (size_t a = 0; a < train.n_articles; a++) {
-        const squad_article *art = &train.articles[a];
+    for (size_t a = 0; a < in.n_articles; a++) {
+        const squad_article *art = &in.articles[a];
         if (squad_add_article(&slices, art->title)) return fail();
         for (size_t k = 0; k < art->n_paragraphs; k++) {
-            const squad_paragraph *p = &train.paragraphs[art->first_paragraph + k];
+            const squad_paragraph *p = &in.paragraphs[art->first_paragraph + k];
             for (size_t q = 0; q < p->n_questions; q++)
-                if (add_slice(&train, p->first_question + q, width, &r, &slices)) return fail();
+                if (add_slice(&in, p->first_question + q, width, &r, &slices)) return fail();
         }
     }
-    if (write_to(&test, argv[5], "test.json") || write_to(&train, argv[5], "train_full.json") ||
-        write_to(&slices, argv[5], "train_slices.json"))
-        return fail();
+    if (squad_write(&slices, argv[4], SQUAD_V1)) return fail();
     size_t chars = 0;
     for (size_t i = 0; i < slices.n_paragraphs; i++) chars += slices.paragraphs[i].context_chars;
-    printf("{\"test_papers\": %zu, \"test_questions\": %zu, \"train_papers\": %zu, \"train_questions\": %zu, "
-           "\"slices\": %zu, \"mean_slice_chars\": %.0f}\n",
-           test.n_articles, test.n_questions, train.n_articles, train.n_questions, slices.n_questions,
-           slices.n_paragraphs ? (double)chars / slices.n_paragraphs : 0.0);
-    squad_dataset_free(&all);
-    squad_dataset_free(&train);
-    squad_dataset_free(&test);
+    printf("{\"questions\": %zu, \"slices\": %zu, \"mean_slice_chars\": %.0f}\n", in.n_questions,
+           slices.n_questions, slices.n_paragraphs ? (double)chars / slices.n_paragraphs : 0.0);
+    squad_dataset_free(&in);
     squad_dataset_free(&slices);
     return 0;
 }
