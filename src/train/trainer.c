@@ -364,7 +364,6 @@ static int evaluate(run_state *r, trainer_result *res, int *stop) {
         }
     }
     res->evaluations++;
-    char *text = cJSON_PrintUnformatted(metrics);
     strbuf sb;
     strbuf_init(&sb);
     jsonw w;
@@ -372,12 +371,11 @@ static int evaluate(run_state *r, trainer_result *res, int *stop) {
     jsonw_object_begin(&w);
     jsonw_key(&w, "step"), jsonw_int(&w, s->step);
     jsonw_key(&w, "epoch"), jsonw_double(&w, epoch_progress(r));
-    jsonw_key(&w, "eval"), jsonw_raw(&w, text ? text : "{}");
+    jsonw_key(&w, "eval"), jsonw_cjson(&w, metrics);
     jsonw_key(&w, "best"), jsonw_bool(&w, improved);
     jsonw_object_end(&w);
-    rc = w.err || !text ? error_set(NEEDLE_ENOMEM, "out of memory") : metrics_log_write(&r->log, sb.data);
-    log_info("step %lld: evaluation %s%s", s->step, text ? text : "", improved ? " (best so far)" : "");
-    free(text);
+    rc = w.err ? error_set(NEEDLE_ENOMEM, "out of memory") : metrics_log_write(&r->log, sb.data);
+    log_info("step %lld: evaluation %s%s", s->step, sb.data ? sb.data : "", improved ? " (best so far)" : "");
     strbuf_free(&sb);
     if (r->opt->patience > 0 && s->evals_since_best >= r->opt->patience) {
         *stop = 1;
