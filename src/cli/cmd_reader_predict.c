@@ -80,6 +80,7 @@ static int pred_run_do(pred_args *a, pred_run *r) {
     if (a->version_text && !(version = squad_version_parse(a->version_text)))
         return error_set(NEEDLE_EINVAL, "--version: '%s' is neither 1.1 nor 2.0", a->version_text);
     if (a->threads > 0) omp_set_num_threads(a->threads);
+    a->d.threads = a->threads;
     int rc = tokenizer_load(a->tokenizer_dir ? a->tokenizer_dir : a->model_dir, &r->tk);
     if (rc) return rc;
     if ((rc = model_load(&r->m, a->model_dir, MODEL_HEAD_AUTO, 0, 0))) return rc;

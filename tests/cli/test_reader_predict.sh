@@ -63,3 +63,5 @@ grep -q 'not both' "$T/err"
 grep -q '"step":2,.*"eval":{.*"best":true' "$T/tr.jsonl"
 [ -e "$T/tr/best/model.safetensors" ] && [ -e "$T/tr/best/vocab.txt" ] && [ -e "$T/tr/model.safetensors" ]
 grep -q 'trained 4 steps.*best f1' "$T/err"
+if ./needle reader train --model $M --train $H/answer-wrong.json --save-dir "$T/s" 2>"$T/err"; then exit 1; fi
+grep -q 'answer-wrong.json: no training windows' "$T/err"
