@@ -10,8 +10,8 @@
                                  operations: forward in training mode with dropout, span loss,
                                  backward, clip_grad_norm_ 1.0, torch.optim.AdamW, LambdaLR, zero_grad)
                                  on the replica model tests/tools/hf_bert_replica.py, windows in file
-                                 order, cycling; prints one JSON line with the mean seconds per step
-                                 after the first (warm-up) step, windows/s and tokens/s.
+                                 order, cycling; prints one JSON line with the mean wall and process-CPU
+                                 seconds per step after the first (warm-up) step, windows/s, tokens/s.
 """
 import json
 import os
@@ -52,9 +52,9 @@ def train(model_dir, windows, batch_size, steps, threads):
               {"params": [model.params[k] for k in names if no_decay(k)], "weight_decay": 0.0}]
     opt = torch.optim.AdamW(groups, lr=3e-5, betas=(0.9, 0.999), eps=1e-8)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, schedule(steps, 0))
-    times, first = [], 0
+    times, cpus, first = [], [], 0
     for s in range(steps):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         lo = first
         idx = [(lo + i) % n for i in range(batch_size)]
         first = (lo + batch_size) % n
@@ -66,9 +66,11 @@ def train(model_dir, windows, batch_size, steps, threads):
         sched.step()
         opt.zero_grad(set_to_none=True)
         times.append(time.perf_counter() - t0)
+        cpus.append(time.process_time() - c0)
     per_step = sum(times[1:]) / max(1, len(times) - 1)
+    cpu_step = sum(cpus[1:]) / max(1, len(cpus) - 1)
     print(json.dumps({"steps": steps, "batch_size": batch_size, "seq_len": T, "threads": threads,
-                      "s_per_step": per_step, "windows_per_s": batch_size / per_step,
+                      "s_per_step": per_step, "cpu_s_per_step": cpu_step, "windows_per_s": batch_size / per_step,
                       "tokens_per_s": batch_size * T / per_step, "last_loss": out["loss"].item()}))
 
 
