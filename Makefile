@@ -7,7 +7,7 @@ CFLAGS  += $(OPT) -g -std=gnu11 -Wall -Wextra -Wno-unused-parameter -fopenmp -Ii
            -I/usr/include/x86_64-linux-gnu/openblas-openmp -I/usr/include/cjson -MMD -MP
 BLASDIR := /usr/lib/x86_64-linux-gnu/openblas-openmp
 LDLIBS  += -L$(BLASDIR) -Wl,-rpath,$(BLASDIR) -lopenblas -lutf8proc -lsqlite3 -lmicrohttpd \
-           -lstemmer -lyajl -lcjson -lm -lpthread
+           -lstemmer -lyajl -lcjson -lyaml -lm -lpthread
 LDFLAGS += -fopenmp
 
 BUILD   := build
@@ -16,7 +16,7 @@ CLI_SRC := $(wildcard src/cli/*.c)
 TEST_SRC:= $(wildcard tests/*.c tests/*/*.c)
 BENCH_SRC:= $(wildcard bench/*.c)
 BENCH_BIN:= $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
-LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/static_assets.o
 CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/%.o)
 TEST_OBJ:= $(TEST_SRC:%.c=$(BUILD)/%.o)
 
@@ -30,8 +30,9 @@ $(BUILD)/libneedle.a: $(LIB_OBJ)
 needle: $(CLI_OBJ) $(BUILD)/libneedle.a
 	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libneedle.a $(LDLIBS)
 
+# The tests also parse generated XML/XHTML with expat (an independent well-formedness check).
 $(BUILD)/needle_tests: $(TEST_OBJ) $(BUILD)/libneedle.a
-	$(CC) $(LDFLAGS) -o $@ $(TEST_OBJ) $(BUILD)/libneedle.a $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $(TEST_OBJ) $(BUILD)/libneedle.a $(LDLIBS) -lexpat
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -43,6 +44,15 @@ bench: $(BENCH_BIN)
 $(BUILD)/bench/%: bench/%.c $(BUILD)/libneedle.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libneedle.a $(LDLIBS)
+
+# The web page (web/*) is compiled into the binary as a generated C file.
+WEB_SRC := $(sort $(wildcard web/*))
+$(BUILD)/gen/static_assets.c: $(WEB_SRC) src/server/embed_assets.sh
+	@mkdir -p $(dir $@)
+	sh src/server/embed_assets.sh $@ $(WEB_SRC)
+
+$(BUILD)/gen/%.o: $(BUILD)/gen/%.c
+	$(CC) $(CFLAGS) -c $< -o $@
 
 test: needle $(BUILD)/needle_tests
 	@tests/run.sh

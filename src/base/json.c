@@ -138,24 +138,29 @@ void jsonw_object_end(jsonw *w) { close_container(w, '}'); }
 void jsonw_array_begin(jsonw *w) { open_container(w, '['); }
 void jsonw_array_end(jsonw *w) { close_container(w, ']'); }
 
+/* Write s as a JSON string. Runs of characters that need no escaping are appended in one
+ * piece; an ill-formed UTF-8 subpart is written as one U+FFFD (utf8.h's rule). */
 static void emit_string(jsonw *w, const char *s, size_t n) {
     emit(w, "\"", 1);
     const unsigned char *p = (const unsigned char *)s;
-    size_t i = 0;
+    size_t i = 0, run = 0;
     while (i < n) {
         unsigned char c = p[i];
+        if (c >= 0x20 && c != '"' && c != '\\' && c != 0x7F) {
+            size_t len = c < 0x80 ? 1 : utf8_valid_len(p + i, n - i);
+            if (len) { i += len; continue; }
+        }
+        emit(w, s + run, i - run);
         char esc[8];
         if (c == '"' || c == '\\') { esc[0] = '\\'; esc[1] = (char)c; emit(w, esc, 2); i++; }
         else if (c == '\n') { emit(w, "\\n", 2); i++; }
         else if (c == '\t') { emit(w, "\\t", 2); i++; }
         else if (c == '\r') { emit(w, "\\r", 2); i++; }
         else if (c < 0x20 || c == 0x7F) { snprintf(esc, sizeof esc, "\\u%04x", c); emit(w, esc, 6); i++; }
-        else {
-            size_t len = utf8_valid_len(p + i, n - i);
-            if (len) { emit(w, s + i, len); i += len; }
-            else { emit(w, "\xEF\xBF\xBD", 3); i++; }
-        }
+        else { emit(w, "\xEF\xBF\xBD", 3); utf8_decode(s, n, &i); }
+        run = i;
     }
+    emit(w, s + run, i - run);
     emit(w, "\"", 1);
 }
 

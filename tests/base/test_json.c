@@ -48,6 +48,8 @@ TEST(jsonw_output_reads_back) {
     jsonw_string(&w, "quote \" backslash \\ newline \n tab \t bell \a é 中");
     jsonw_key(&w, "bad");
     jsonw_string(&w, "a\xff" "b");
+    jsonw_key(&w, "cut");
+    jsonw_string(&w, "x\xe2\x82y");
     jsonw_key(&w, "list");
     jsonw_array_begin(&w);
     jsonw_int(&w, -12);
@@ -67,6 +69,8 @@ TEST(jsonw_output_reads_back) {
     if (doc) {
         CHECK_STR(cJSON_GetObjectItem(doc, "text")->valuestring, "quote \" backslash \\ newline \n tab \t bell \a é 中");
         CHECK_STR(cJSON_GetObjectItem(doc, "bad")->valuestring, "a\xEF\xBF\xBD" "b");
+        /* a truncated 3-byte sequence is one maximal ill-formed subpart: one U+FFFD */
+        CHECK_STR(cJSON_GetObjectItem(doc, "cut")->valuestring, "x\xEF\xBF\xBDy");
         cJSON *list = cJSON_GetObjectItem(doc, "list");
         CHECK_INT(cJSON_GetArraySize(list), 6);
         CHECK_NEAR(cJSON_GetArrayItem(list, 0)->valuedouble, -12, 0);
