@@ -22,6 +22,7 @@
 static void featurise(const char *path, const tokenizer *tk, squad_dataset *ds, qa_features *f, reader_data_stats *st) {
     CHECK_OK(squad_load(path, NULL, ds));
     reader_data_opts o = reader_data_defaults();
+    o.threads = 1;
     CHECK_OK(reader_featurize(ds, tk, &o, path, f, st));
 }
 
