@@ -2,11 +2,15 @@
  *
  * The command wires the library together: the tokenizer and model of an HF directory (a span
  * head is added when the checkpoint has none), SQuAD files read with answer re-location,
- * windows as Hugging Face's run_qa makes them, the reader task and the shared trainer. A run
+ * windows as Hugging Face's run_qa makes them, the reader task and the shared trainer. The
+ * examples come from SQuAD files and/or a store's user feedback (--from-feedback: the feedback
+ * loop of the HTTP API, through the converter /export-feedback uses). A run
  * interrupted by SIGTERM/SIGINT leaves a checkpoint and exits with 128 + the signal number;
  * the same command with --resume continues it exactly. */
 #include "cli.h"
+#include "needle/docstore.h"
 #include "needle/error.h"
+#include "needle/feedback_squad.h"
 #include "needle/log.h"
 #include "needle/reader.h"
 #include "needle/reader_data.h"
@@ -27,33 +31,55 @@ static int reader_cli_threads(int threads) {
     return 0;
 }
 
-/* Training and dev data: the dev file, or a split of the training file, or none. */
-static int load_data(const char *train_path, const char *dev_path, double dev_fraction, uint64_t seed,
-                     squad_dataset *train, squad_dataset *dev, int *has_dev) {
-    squad_load_opts fix = {SQUAD_OFFSETS_FIX, 0}, keep = {SQUAD_OFFSETS_KEEP, 0};
+/* The training examples: the --train file, then the user feedback of --from-feedback's store
+ * (converted as /export-feedback converts it), or either alone. */
+static int load_training(const char *train_path, const char *feedback_store, const feedback_squad_opts *fb,
+                         squad_dataset *all) {
+    squad_load_opts fix = {SQUAD_OFFSETS_FIX, 0};
+    squad_dataset_init(all);
+    int rc = train_path ? squad_load(train_path, &fix, all) : 0;
+    if (rc || !feedback_store) return rc;
+    docstore *ds = NULL;
+    feedback_squad_stats st;
+    size_t before = all->n_questions;
+    if (!(rc = docstore_open(&ds, feedback_store, DOCSTORE_READONLY))) rc = feedback_squad_append(ds, fb, all, &st);
+    docstore_close(ds);
+    if (rc) return rc;
+    log_info("%s: %zu feedback examples (%zu labels with a right document and a wrong answer left out, %zu skipped)",
+             feedback_store, all->n_questions - before, st.left_out, st.skipped);
+    if (all->n_questions == before)
+        return error_set(NEEDLE_EINVAL, "%s: no user feedback to train on (POST /feedback labels it)", feedback_store);
+    return 0;
+}
+
+/* Training and dev data: the dev file, or a split of the training data, or none. */
+static int load_data(const char *train_path, const char *feedback_store, const feedback_squad_opts *fb,
+                     const char *dev_path, double dev_fraction, uint64_t seed, squad_dataset *train, squad_dataset *dev,
+                     int *has_dev) {
+    squad_load_opts keep = {SQUAD_OFFSETS_KEEP, 0};
+    const char *name = train_path ? train_path : feedback_store;
     *has_dev = 0;
-    squad_dataset_init(train);
     squad_dataset_init(dev);
-    if (dev_path) {
-        int rc = squad_load(train_path, &fix, train);
-        if (!rc && !(rc = squad_load(dev_path, &keep, dev))) *has_dev = 1;
+    if (dev_path || dev_fraction <= 0) {
+        int rc = load_training(train_path, feedback_store, fb, train);
+        if (!rc && dev_path && !(rc = squad_load(dev_path, &keep, dev))) *has_dev = 1;
         return rc;
     }
-    if (dev_fraction <= 0) return squad_load(train_path, &fix, train);
     squad_dataset all;
-    int rc = squad_load(train_path, &fix, &all);
-    if (rc) return rc;
-    rc = squad_split(&all, dev_fraction, seed, train, dev);
+    squad_dataset_init(train);
+    int rc = load_training(train_path, feedback_store, fb, &all);
+    if (!rc) rc = squad_split(&all, dev_fraction, seed, train, dev);
     squad_dataset_free(&all);
-    if (rc) return error_prefix(rc, "%s: --dev-fraction %g: ", train_path, dev_fraction);
+    if (rc) return error_prefix(rc, "%s: --dev-fraction %g: ", name, dev_fraction);
     *has_dev = 1;
-    log_info("%s: dev split of %.0f%% (seed %llu): %zu training and %zu dev questions", train_path, 100 * dev_fraction,
+    log_info("%s: dev split of %.0f%% (seed %llu): %zu training and %zu dev questions", name, 100 * dev_fraction,
              (unsigned long long)seed, train->n_questions, dev->n_questions);
     return 0;
 }
 
 typedef struct {
-    const char *model_dir, *tokenizer_dir, *train, *dev, *save_dir, *log, *metric;
+    const char *model_dir, *tokenizer_dir, *train, *feedback, *dev, *save_dir, *log, *metric;
+    feedback_squad_opts fb;
     double dev_fraction, lr, warmup_proportion, weight_decay, max_grad_norm;
     int warmup_steps, batch, accum, epochs, max_steps, decay_all, no_shuffle, seed, eval_every, patience,
         ckpt_every, keep, resume, threads, n_best, max_answer_len, top_k;
@@ -80,11 +106,13 @@ static int train(const train_args *a) {
         error_set(NEEDLE_EINVAL, "--max-seq-len %d exceeds the model's %d positions", a->data.max_seq_len, m.cfg.P);
         goto done;
     }
-    if (load_data(a->train, a->dev, a->dev_fraction, (uint64_t)a->seed, &tr, &dv, &has_dev)) goto done;
+    const char *name = a->train ? a->train : a->feedback;
+    if (load_data(a->train, a->feedback, &a->fb, a->dev, a->dev_fraction, (uint64_t)a->seed, &tr, &dv, &has_dev))
+        goto done;
     reader_data_stats st;
-    if (reader_featurize(&tr, tk, &a->data, a->train, &ftr, &st)) goto done;
+    if (reader_featurize(&tr, tk, &a->data, name, &ftr, &st)) goto done;
     if (!ftr.n) {
-        error_set(NEEDLE_EINVAL, "%s: no training windows (no question is left after the answer checks)", a->train);
+        error_set(NEEDLE_EINVAL, "%s: no training windows (no question is left after the answer checks)", name);
         goto done;
     }
     if (has_dev && reader_featurize(&dv, tk, &a->data, a->dev ? a->dev : "dev split", &fdv, &st)) goto done;
@@ -160,10 +188,18 @@ int cmd_reader_train(int argc, char **argv) {
     a.data = reader_data_defaults();
     a.batch = 12, a.accum = 1, a.epochs = 2, a.lr = 3e-5, a.warmup_steps = -1, a.max_grad_norm = 1.0, a.seed = 42;
     a.keep = 3, a.n_best = 20, a.max_answer_len = 30, a.top_k = 5;
+    a.fb = feedback_squad_defaults();
+    int fb_context = 0;
     const cli_opt opts[] = {
         {"model", OPT_STRING, &a.model_dir, "Hugging Face model directory to start from (a span head is added if missing)", 1},
         {"tokenizer", OPT_STRING, &a.tokenizer_dir, "tokenizer directory or tokenizer.json (default: --model)", 0},
-        {"train", OPT_STRING, &a.train, "SQuAD-format training file (v1.1 or v2.0)", 1},
+        {"train", OPT_STRING, &a.train, "SQuAD-format training file (v1.1 or v2.0)", 0},
+        {"from-feedback", OPT_STRING, &a.feedback, "document store: train on its user feedback (as GET /export-feedback "
+                                                   "converts it), after --train's examples when both are given", 0},
+        {"feedback-context-size", OPT_INT, &fb_context, "cut each feedback context to this many characters around the "
+                                                       "answer (0: the whole document)", 0},
+        {"feedback-only-positive", OPT_FLAG, &a.fb.only_positive_labels, "only feedback whose answer is correct (no "
+                                                                        "impossible questions from wrong documents)", 0},
         {"dev", OPT_STRING, &a.dev, "SQuAD-format dev file, evaluated with the official EM/F1", 0},
         {"dev-fraction", OPT_DOUBLE, &a.dev_fraction, "without --dev: carve this fraction of --train out as dev (by article, --seed)", 0},
         {"save-dir", OPT_STRING, &a.save_dir, "output: the final model (HF layout + tokenizer), best/, checkpoints/", 1},
@@ -200,13 +236,28 @@ int cmd_reader_train(int argc, char **argv) {
         "Fine-tune an extractive reader (BERT, RoBERTa, DistilBERT, ELECTRA, ...) on SQuAD-format data with\n"
         "Hugging Face Trainer's semantics: windows as run_qa makes them (a window without the whole answer is\n"
         "labelled [CLS]), AdamW, linear warm-up and decay, clipping, accumulation. Dropout comes from the model's\n"
-        "config. Writes a model Hugging Face loads, with its tokenizer files. SIGTERM/SIGINT finish the step,\n"
-        "write a checkpoint and exit; --resume continues bitwise as if never interrupted.";
-    const cli_spec spec = {"needle reader train --model DIR --train FILE [--dev FILE] --save-dir DIR [options]", summary,
+        "config. Writes a model Hugging Face loads, with its tokenizer files. --from-feedback trains on the user\n"
+        "feedback a store holds (what GET /export-feedback exports), alone or after --train's examples.\n"
+        "SIGTERM/SIGINT finish the step, write a checkpoint and exit; --resume continues bitwise as if never\n"
+        "interrupted.";
+    const cli_spec spec = {"needle reader train --model DIR (--train FILE | --from-feedback STORE) [--dev FILE] --save-dir "
+                           "DIR [options]", summary,
                            opts, 0, 0};
     char *pos[1];
     int npos, rc = cli_parse(&spec, argc, argv, pos, &npos);
     if (rc) return cli_parse_exit(rc);
+    if (!a.train && !a.feedback) {
+        fprintf(stderr, "needle: error: give --train FILE, --from-feedback STORE or both (see --help)\n");
+        return 2;
+    }
+    if (fb_context < 0) {
+        fprintf(stderr, "needle: error: --feedback-context-size must be 0 (the whole document) or more\n");
+        return 2;
+    }
+    if (fb_context > 0) {
+        a.fb.full_document_context = 0;
+        a.fb.context_size = fb_context;
+    }
     if ((rc = reader_cli_threads(a.threads))) return rc;
     a.data.threads = a.threads;
     if (!a.tokenizer_dir) a.tokenizer_dir = a.model_dir;
