@@ -34,6 +34,12 @@ void matmul_forward(float *out, const float *inp, const float *w, const float *b
  * dinp, dw, dbias may each be NULL. */
 void matmul_backward(float *dinp, float *dw, float *dbias, const float *dout, const float *inp, const float *w,
                      int N, int IC, int OC, int accumulate);
+/* Run the calling thread's kernels on n threads from now on: its OpenMP thread count and
+ * OpenBLAS's. OpenBLAS keeps ONE process-wide count (and, in its OpenMP build, stays at 1 once
+ * any thread has run a product with one thread), so callers that mix counts across threads
+ * must not change it while another thread is inside a product (infer_slots.h does this under
+ * its lock, when no other run is active on more than one thread). */
+void kernels_set_threads(int n);
 void matmul_forward_ref(float *out, const float *inp, const float *w, const float *bias, int N, int IC, int OC);
 void matmul_backward_ref(float *dinp, float *dw, float *dbias, const float *dout, const float *inp, const float *w,
                          int N, int IC, int OC, int accumulate);

@@ -91,6 +91,22 @@ void model_free(model *m) {
     memset(m, 0, sizeof *m);
 }
 
+int model_replica(model *dst, const model *src, int max_B, int max_T) {
+    *dst = *src;
+    dst->grad_block = NULL;
+    dst->g = NULL;
+    dst->acts = NULL;
+    dst->train = 0;
+    int rc = model_alloc(dst, max_B, max_T, MODEL_INFER);
+    if (rc) memset(dst, 0, sizeof *dst);
+    return rc;
+}
+
+void model_replica_free(model *dst) {
+    model_free_acts(dst);
+    memset(dst, 0, sizeof *dst);
+}
+
 int model_alloc_grads(model *m) {
     if (m->grad_block) return 0;
     m->grad_block = model_block_alloc(m->n_floats);

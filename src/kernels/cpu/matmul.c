@@ -4,11 +4,18 @@
  * transpose. sgemm is called outside any OpenMP region so that OpenBLAS uses its own
  * threads; it partitions the output, so results do not depend on timing. The bias
  * gradient is a column sum computed per column block (each thread owns its columns and
- * adds rows in order), so it is the same for any thread count. */
+ * adds rows in order), so it is the same for any thread count. kernels_set_threads sets both
+ * thread counts, OpenMP's and OpenBLAS's, together. */
 #include "needle/kernels.h"
 
 #include <cblas.h>
+#include <omp.h>
 #include <string.h>
+
+void kernels_set_threads(int n) {
+    omp_set_num_threads(n);
+    openblas_set_num_threads(n);
+}
 
 void matmul_forward(float *out, const float *inp, const float *w, const float *bias, int N, int IC, int OC) {
     if (bias) {
