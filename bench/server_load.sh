@@ -8,7 +8,8 @@
 #   BM25 only (default): `needle serve --store`, a BM25Retriever returning top 10 passages.
 #   BM25 + reader (READER=DIR, an extractive QA model directory): `needle serve --pipeline` with
 #     a BM25Retriever (RETRIEVER_TOP_K passages, default 10) feeding a FARMReader on DIR
-#     (max_seq_len MAX_SEQ_LEN, default 256, doc_stride half of it, top 3 answers; one batch holds every
+#     (max_seq_len MAX_SEQ_LEN, default 256, doc_stride 128 or less so that a question of 64 tokens
+#     leaves more text tokens than the stride, top 3 answers; one batch holds every
 #     window of the query's passages). One server per CPU policy in POLICIES (default
 #     "adaptive"; any of adaptive serial parallel, see include/needle/infer_slots.h), all on the
 #     same store; for each connection count the policies run one after another, so they see
@@ -37,6 +38,8 @@ DATA=${DATA:-/work/shared/data/beir-scifact}
 THREADS=${THREADS:-$(nproc)}
 TOPK=${RETRIEVER_TOP_K:-10}
 SEQ=${MAX_SEQ_LEN:-256}
+STRIDE=$((SEQ - 68)) # Haystack's 128, or less when a 64-token question leaves fewer text tokens
+[ $STRIDE -gt 128 ] && STRIDE=128
 POLICIES=${POLICIES:-adaptive}
 SOAK=${SOAK:-0}
 OUT=bench/out/server_load
@@ -103,7 +106,7 @@ components:
     params: {document_store: DocumentStore, top_k: $TOPK}
   - name: Reader
     type: FARMReader
-    params: {model_name_or_path: $MODEL, max_seq_len: $SEQ, doc_stride: $((SEQ / 2)), top_k: 3, cpu_policy: $name}
+    params: {model_name_or_path: $MODEL, max_seq_len: $SEQ, doc_stride: $STRIDE, top_k: 3, cpu_policy: $name}
 pipelines:
   - name: query
     nodes:
@@ -131,7 +134,7 @@ for f in "$OUT"/docs_*.json; do
 done
 
 echo "needle serve --threads $THREADS, $(grep -c . "$DATA/corpus.jsonl") SciFact documents, $(nproc) CPUs"
-[ -n "$READER" ] && echo "pipeline: BM25 top $TOPK -> FARMReader $READER (max_seq_len $SEQ, stride $((SEQ / 2)), top 3)"
+[ -n "$READER" ] && echo "pipeline: BM25 top $TOPK -> FARMReader $READER (max_seq_len $SEQ, stride $STRIDE, top 3)"
 echo "machine load before: $(cut -d' ' -f1-3 /proc/loadavg)"
 for name in $NAMES; do
     # The first query after loading builds the BM25 index: keep that out of the figures.

@@ -1,5 +1,6 @@
 /* model.c — a model's lifetime: the parameter block and table built from a config, HF's
- * initialisation, the gradient helpers, and freeing.
+ * initialisation, inference replicas (a struct copy sharing the parameter block, with
+ * activations of its own), the gradient helpers, and freeing.
  *
  * Parameters, gradients and activations are each one 64-byte-aligned block carved into
  * tensors (model_layout, encoder.c), so a model is a handful of allocations whatever its

@@ -175,6 +175,14 @@ static int reader_create(pbuild *b, void **state, int transformers) {
                        model_config_architecture(&r->m.cfg));
     if (!rc && seq_len > r->m.cfg.P)
         rc = pbuild_error(b, "max_seq_len", NEEDLE_EINVAL, "%lld exceeds the model's %d positions", seq_len, r->m.cfg.P);
+    /* Questions are cut to max_query_length tokens, so this is the fewest text tokens a window
+     * may hold; a stride as large fails (as in Hugging Face) on a long question over a document
+     * that needs several windows. Short questions may still fit, so this only warns. */
+    long long text = seq_len - query_len - (r->tk ? tokenizer_num_special_tokens(r->tk, 1) : 0);
+    if (!rc && query_len > 0 && stride >= text)
+        log_warn("%s: params.doc_stride %lld is not less than the %lld text tokens a window keeps beside a question "
+                 "of max_query_length %lld tokens: such questions will fail on documents longer than a window",
+                 b->origin, stride, text, query_len);
     if (!rc) rc = model_alloc(&r->m, (int)batch, (int)seq_len, MODEL_INFER);
     if (!rc) rc = infer_slots_create(&r->slots, &r->m, (int)batch, (int)seq_len, policy, omp_get_max_threads());
     free(tok_dir);
