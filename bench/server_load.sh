@@ -127,7 +127,8 @@ Y
 done
 url() { echo "http://127.0.0.1:$(cat "$OUT/$1.port")"; }
 rss() { awk '/^VmRSS:/ {print $2}' "/proc/$(cat "$OUT/$1.pid")/status"; }
-cpu() { awk '{printf "%.2f", ($14 + $15) / 100}' "/proc/$(cat "$OUT/$1.pid")/stat"; } # utime + stime, 100 Hz ticks
+HZ=$(getconf CLK_TCK)
+cpu() { awk -v hz="$HZ" '{printf "%.2f", ($14 + $15) / hz}' "/proc/$(cat "$OUT/$1.pid")/stat"; } # utime + stime
 first=${NAMES%% *}
 for f in "$OUT"/docs_*.json; do
     curl -s -f -X POST "$(url "$first")/documents" -H 'Content-Type: application/json' --data-binary "@$f" >/dev/null
@@ -144,7 +145,11 @@ for name in $NAMES; do
     echo "$name: warm-up $(grep RESULT "$OUT/$name.warmup.txt" | sed 's/^RESULT //'); VmRSS $(rss "$name") kB"
 done
 status=0
+idle() { # wait until the server has no request in flight but the /health asking (wrk leaves its last ones)
+    until curl -s "$(url "$1")/health" | grep -q '"requests_in_flight":1,'; do sleep 0.2; done
+}
 run() { # run NAME CONNECTIONS SECONDS TAG — one wrk run; prints its line
+    for n in $NAMES; do idle "$n"; done
     t=2
     [ "$2" -lt 2 ] && t=1
     before=$(rss "$1")
