@@ -18,7 +18,9 @@ LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
 CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/%.o)
 TEST_OBJ:= $(TEST_SRC:%.c=$(BUILD)/%.o)
 
-.PHONY: all test clean
+BENCH_BIN := $(patsubst bench/%.c,$(BUILD)/bench/%,$(wildcard bench/*.c))
+
+.PHONY: all test clean bench
 all: needle
 
 $(BUILD)/libneedle.a: $(LIB_OBJ)
@@ -34,6 +36,13 @@ $(BUILD)/needle_tests: $(TEST_OBJ) $(BUILD)/libneedle.a
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c $< -o $@
+
+# Benchmark programs (bench/*.c, one binary each); the scripts in bench/ build them with `make bench`.
+bench: $(BENCH_BIN)
+
+$(BUILD)/bench/%: bench/%.c $(BUILD)/libneedle.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libneedle.a $(LDLIBS)
 
 test: needle $(BUILD)/needle_tests
 	@tests/run.sh

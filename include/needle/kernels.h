@@ -86,7 +86,8 @@ void embedding_backward(float *dwte, float *dwpe, float *dwtt, const float *dout
 /* Multi-head self-attention over qkv[N,3C]: att = softmax(q·kᵀ/√hd + mask) [B,NH,T,T] (saved),
  * out[N,C] = dropout(att) · v with heads concatenated. Padding keys get HF's additive
  * float-min mask (weight exactly 0); a sequence with no token at all attends uniformly, as
- * HF's eager attention does. `scratch` holds attention_scratch_floats(T) floats. att may be
+ * HF's eager attention does. `scratch` holds attention_scratch_floats(T, threads) floats for
+ * at least as many threads as the OpenMP team. att may be
  * NULL (inference: probabilities live in the scratch only). */
 void attention_forward(float *out, float *att, const float *qkv, const int32_t *mask, int B, int T, int C, int NH,
                        float p, uint64_t seed, uint32_t site, float *scratch);
@@ -94,7 +95,7 @@ void attention_forward(float *out, float *att, const float *qkv, const int32_t *
  * token do not depend on q and k, so q and k get no gradient there. */
 void attention_backward(float *dqkv, const float *dout, const float *qkv, const float *att, const int32_t *mask,
                         int B, int T, int C, int NH, float p, uint64_t seed, uint32_t site, float *scratch);
-size_t attention_scratch_floats(int T);
+size_t attention_scratch_floats(int T, int threads);
 void attention_forward_ref(float *out, float *att, const float *qkv, const int32_t *mask, int B, int T, int C, int NH,
                            float p, uint64_t seed, uint32_t site);
 void attention_backward_ref(float *dqkv, const float *dout, const float *qkv, const float *att, const int32_t *mask,

@@ -61,12 +61,12 @@ static void acts_layout(const model_config *c, model_acts *a, carver *k, int B, 
         la->ln1_rstd = carve(k, N);
         la->ln1 = carve(k, N * C);
         la->fc1 = carve(k, N * F);
-        la->fc_act = train ? carve(k, N * F) : la->fc1;
+        la->fc_act = train ? NULL : la->fc1; /* training: a scratch, recomputed in backward */
         la->res2 = carve(k, N * C);
         la->ln2_mean = carve(k, N);
         la->ln2_rstd = carve(k, N);
     }
-    a->att_scratch = carve(k, (size_t)a->threads * 2 * T * T);
+    a->att_scratch = carve(k, attention_scratch_floats(T, a->threads));
     a->head_in = c->head == MODEL_HEAD_SPAN && c->family == MODEL_DISTILBERT ? carve(k, N * C) : NULL;
     int pooling = D > 0 || c->head == MODEL_HEAD_CLS;
     size_t DP = D ? D : C;
@@ -215,8 +215,9 @@ static void layer_forward(model *m, int l, float ph, float pa) {
     residual_layernorm_forward(la->ln1, la->res1, la->ln1_mean, la->ln1_rstd, x, la->res1, w->ln1_w, w->ln1_b, N, C,
                                c->ln_eps, ph, seed, site_layer(l, 1));
     matmul_forward(la->fc1, la->ln1, w->fc1_w, w->fc1_b, N, C, F);
-    act_forward(la->fc_act, la->fc1, (size_t)N * F, c->act);
-    matmul_forward(la->res2, la->fc_act, w->fc2_w, w->fc2_b, N, F, C);
+    float *fc_act = la->fc_act ? la->fc_act : a->dbig;
+    act_forward(fc_act, la->fc1, (size_t)N * F, c->act);
+    matmul_forward(la->res2, fc_act, w->fc2_w, w->fc2_b, N, F, C);
     residual_layernorm_forward(a->hidden[l + 1], la->res2, la->ln2_mean, la->ln2_rstd, la->ln1, la->res2, w->ln2_w,
                                w->ln2_b, N, C, c->ln_eps, ph, seed, site_layer(l, 2));
 }
@@ -249,7 +250,9 @@ static void layer_backward(model *m, int l, float ph, float pa) {
     layernorm_backward(dr, g->ln2_w, g->ln2_b, dh, la->res2, la->ln2_mean, la->ln2_rstd, w->ln2_w, N, C);
     const float *dy = dr;
     if (ph > 0.0f) dropout_backward(dt, dr, NC, ph, seed, site_layer(l, 2)), dy = dt;
-    matmul_backward(dbig, g->fc2_w, g->fc2_b, dy, la->fc_act, w->fc2_w, N, F, C, 0);
+    act_forward(dbig, la->fc1, (size_t)N * F, c->act); /* the activation again: cheaper than keeping it */
+    matmul_backward(NULL, g->fc2_w, g->fc2_b, dy, dbig, w->fc2_w, N, F, C, 0);
+    matmul_backward(dbig, NULL, NULL, dy, NULL, w->fc2_w, N, F, C, 0);
     act_backward(dbig, la->fc1, dbig, (size_t)N * F, c->act);
     matmul_backward(dr, g->fc1_w, g->fc1_b, dbig, la->ln1, w->fc1_w, N, C, F, 1);
     /* LN1, residual: dh = d res1 = d x (residual path); dt = d attention output projection */

@@ -8,7 +8,7 @@
  * (attention key biases: softmax ignores a shift; the span head's bias and the last
  * LayerNorm bias: the span loss ignores a shift of all positions; the DPR context
  * encoder's last LayerNorm bias: in-batch softmax ignores a shift of all passages), so
- * both sides hold only rounding noise there: those are checked to be below 1e-6 of the
+ * both sides hold only rounding noise there: those are checked to be below 1e-5 of the
  * model's largest gradient, and their AdamW updates (noise normalised to ±lr) only to be
  * bounded by the step size. */
 #include "../test.h"
@@ -26,13 +26,15 @@
 #define TOL_LOSS 1e-5
 #define TOL_GRAD 1e-4   /* every parameter gradient */
 #define TOL_ADAMW 3e-4  /* parameters after three steps */
-#define TOL_ZERO 1e-6   /* exactly-zero gradients, relative to the model's largest gradient */
-/* The DPR context encoder's gradients are ill-conditioned in fp32: they reach the passages
- * only through an in-batch softmax whose shift invariance makes bias and embedding
- * gradients sums with heavy cancellation. Evaluating the same model in float64 (PyTorch)
- * shows HF's own fp32 golden off by up to 7.7e-4 there (needle: 4.4e-4), so agreement
- * with HF cannot be asked beyond that. */
-#define TOL_GRAD_DPR_CTX 1e-3
+#define TOL_ZERO 1e-5   /* exactly-zero gradients (rounding noise), relative to the largest gradient */
+/* The DPR encoders' gradients are ill-conditioned in fp32: they reach the encoders only
+ * through an in-batch softmax (shift invariant, so bias and embedding gradients of the
+ * context encoder are sums with heavy cancellation) and nearly uniform attention (tiny
+ * query/key gradients). Evaluating the same model in float64 (PyTorch) shows HF's own fp32
+ * golden off by up to 7.7e-4 (context) and 4.8e-5 (question) there, and needle by 4.4e-4
+ * and 6.9e-5; the two can differ by the sum. */
+#define TOL_GRAD_DPR_Q 2e-4
+#define TOL_GRAD_DPR_CTX 2e-3
 
 static double max_abs(const float *x, size_t n) {
     double m = 0;
@@ -278,7 +280,7 @@ TEST(golden_dpr_pair) {
             }
     CHECK_OK(model_backward(&q, &(model_grad_in){NULL, dq, NULL}));
     CHECK_OK(model_backward(&p, &(model_grad_in){NULL, dp, NULL}));
-    double wq = check_grads(&g, &q, "q.", TOL_GRAD), wp = check_grads(&g, &p, "p.", TOL_GRAD_DPR_CTX);
+    double wq = check_grads(&g, &q, "q.", TOL_GRAD_DPR_Q), wp = check_grads(&g, &p, "p.", TOL_GRAD_DPR_CTX);
     fprintf(stderr, "[dpr: worst relative error outputs %.2g, question encoder gradients %.2g, context encoder gradients %.2g] ",
             worst, wq, wp);
     free(dq);

@@ -14,51 +14,53 @@
 #include <omp.h>
 #include <string.h>
 
-size_t attention_scratch_floats(int T) { return (size_t)omp_get_max_threads() * 2 * (size_t)T * T; }
+/* Per thread: the dropped weights [T][T] (or the probabilities when none are saved), the
+ * gradient rows [T][T], and an additive key mask [T]. */
+size_t attention_scratch_floats(int T, int threads) { return (size_t)threads * (2 * (size_t)T * T + (size_t)T); }
 
-/* One past the last real token of sequence b (0 when it has none). */
-static int key_end(const int32_t *mask, int b, int T) {
-    if (!mask) return T;
+/* The additive mask of sequence b (0 for a token, -inf for padding) into madd[T]; returns
+ * one past the last real token, or 0 when there is none (then madd is all 0: uniform
+ * weights over all T keys, HF eager's result, since float-min added to every score makes
+ * them all equal). */
+static int key_mask(float *madd, const int32_t *mask, int b, int T) {
     int e = 0;
-    for (int t = 0; t < T; t++)
-        if (mask[(size_t)b * T + t]) e = t + 1;
+    for (int t = 0; t < T; t++) {
+        int tok = !mask || mask[(size_t)b * T + t];
+        madd[t] = tok ? 0.0f : -INFINITY;
+        e = tok ? t + 1 : e;
+    }
+    if (e == 0)
+        for (int t = 0; t < T; t++) madd[t] = 0.0f;
     return e;
 }
 
-/* Softmax of scores s[T][ld] over keys [0, kend), masked keys to 0, in place; kend == 0
- * means no real key: uniform weights over all T keys (HF eager's result). */
-static void softmax_rows(float *s, int ld, int T, int kend, const int32_t *mrow) {
-    for (int i = 0; i < T; i++) {
-        float *r = s + (size_t)i * ld;
-        if (kend == 0) {
-            for (int j = 0; j < T; j++) r[j] = 1.0f / T;
-            continue;
-        }
-        float mx = -INFINITY;
-        for (int j = 0; j < kend; j++)
-            if ((!mrow || mrow[j]) && r[j] > mx) mx = r[j];
-        float sum = 0.0f;
-        for (int j = 0; j < kend; j++) {
-            float e = (!mrow || mrow[j]) ? expf(r[j] - mx) : 0.0f;
-            r[j] = e;
-            sum += e;
-        }
-        float inv = 1.0f / sum;
-        for (int j = 0; j < kend; j++) r[j] *= inv;
-        for (int j = kend; j < T; j++) r[j] = 0.0f;
+/* Row i of task bh: scores s[kn] (scaled) become probabilities a[kn] (saved) and, with
+ * dropout, dropped weights pd[kn]. One vectorised pass each for max, exp+sum, normalise. */
+static void softmax_row(float *a, float *pd, const float *s, const float *madd, int kn, int uniform, float p,
+                        uint64_t key, uint32_t thr, uint64_t base) {
+    float mx = -INFINITY, sum = 0.0f;
+#pragma omp simd reduction(max : mx)
+    for (int j = 0; j < kn; j++) mx = mx > s[j] + madd[j] ? mx : s[j] + madd[j];
+#pragma omp simd reduction(+ : sum)
+    for (int j = 0; j < kn; j++) {
+        float e = fast_expf(s[j] + madd[j] - mx);
+        a[j] = e;
+        sum += e;
     }
-}
-
-/* pd[T][kn] = dropout(att rows) for head task bh, or att itself when p == 0. */
-static const float *dropped(float *pd, const float *att, int T, int kn, float p, uint64_t key, uint32_t thr, size_t bh) {
-    if (p <= 0.0f) return att;
-    float scale = 1.0f / (1.0f - p);
-    for (int i = 0; i < T; i++)
+    /* w = e·inv + add; no token at all: weights 1/T whatever the scores */
+    float inv = uniform ? 0.0f : 1.0f / sum, add = uniform ? 1.0f / kn : 0.0f;
+    if (p > 0.0f) {
+        float scale = 1.0f / (1.0f - p);
+#pragma omp simd
         for (int j = 0; j < kn; j++) {
-            uint64_t idx = (bh * T + i) * T + j;
-            pd[(size_t)i * T + j] = dropout_keep_key(key, idx, thr) ? att[(size_t)i * T + j] * scale : 0.0f;
+            float w = a[j] * inv + add;
+            a[j] = w;
+            pd[j] = dropout_keep_key(key, base + (uint64_t)j, thr) ? w * scale : 0.0f;
         }
-    return pd;
+    } else {
+#pragma omp simd
+        for (int j = 0; j < kn; j++) a[j] = a[j] * inv + add;
+    }
 }
 
 void attention_forward(float *out, float *att, const float *qkv, const int32_t *mask, int B, int T, int C, int NH,
@@ -67,15 +69,21 @@ void attention_forward(float *out, float *att, const float *qkv, const int32_t *
     float scale = 1.0f / sqrtf((float)hd);
     uint64_t key = dropout_key(seed, site);
     uint32_t thr = dropout_threshold(p);
+    size_t TT = (size_t)T * T;
 #pragma omp parallel for schedule(static)
     for (int bh = 0; bh < B * NH; bh++) {
-        int b = bh / NH, h = bh % NH, kend = key_end(mask, b, T), kn = kend ? kend : T;
+        int b = bh / NH, h = bh % NH;
+        float *pd = scratch + (size_t)omp_get_thread_num() * (2 * TT + T), *madd = pd + 2 * TT;
+        float *a = att ? att + (size_t)bh * TT : pd + TT;
+        int kend = key_mask(madd, mask, b, T), kn = kend ? kend : T;
         const float *q = qkv + (size_t)b * T * C3 + (size_t)h * hd, *k = q + C, *v = q + 2 * C;
-        float *pd = scratch + (size_t)omp_get_thread_num() * 2 * T * T, *a = att ? att + (size_t)bh * T * T : pd + (size_t)T * T;
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, kn, hd, scale, q, C3, k, C3, 0.0f, a, T);
-        softmax_rows(a, T, T, kend, mask ? mask + (size_t)b * T : NULL);
-        const float *w = dropped(pd, a, T, kn, p, key, thr, (size_t)bh);
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, hd, kn, 1.0f, w, T, v, C3, 0.0f,
+        for (int i = 0; i < T; i++) {
+            float *ar = a + (size_t)i * T;
+            softmax_row(ar, pd + (size_t)i * T, ar, madd, kn, kend == 0, p, key, thr, ((uint64_t)bh * T + i) * T);
+            if (kn < T) memset(ar + kn, 0, (size_t)(T - kn) * sizeof *ar);
+        }
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, hd, kn, 1.0f, p > 0.0f ? pd : a, T, v, C3, 0.0f,
                     out + (size_t)b * T * C + (size_t)h * hd, C);
     }
 }
@@ -86,27 +94,41 @@ void attention_backward(float *dqkv, const float *dout, const float *qkv, const 
     float scale = 1.0f / sqrtf((float)hd), dscale = p > 0.0f ? 1.0f / (1.0f - p) : 1.0f;
     uint64_t key = dropout_key(seed, site);
     uint32_t thr = dropout_threshold(p);
+    size_t TT = (size_t)T * T;
 #pragma omp parallel for schedule(static)
     for (int bh = 0; bh < B * NH; bh++) {
-        int b = bh / NH, h = bh % NH, kend = key_end(mask, b, T), kn = kend ? kend : T;
+        int b = bh / NH, h = bh % NH;
+        float *pd = scratch + (size_t)omp_get_thread_num() * (2 * TT + T), *ds = pd + TT, *madd = ds + TT;
+        int kend = key_mask(madd, mask, b, T), kn = kend ? kend : T;
         const float *q = qkv + (size_t)b * T * C3 + (size_t)h * hd, *k = q + C, *v = q + 2 * C;
-        const float *a = att + (size_t)bh * T * T, *dO = dout + (size_t)b * T * C + (size_t)h * hd;
+        const float *a = att + (size_t)bh * TT, *dO = dout + (size_t)b * T * C + (size_t)h * hd;
         float *dq = dqkv + (size_t)b * T * C3 + (size_t)h * hd, *dk = dq + C, *dv = dq + 2 * C;
-        float *ds = scratch + (size_t)omp_get_thread_num() * 2 * T * T, *pd = ds + (size_t)T * T;
-        const float *w = dropped(pd, a, T, kn, p, key, thr, (size_t)bh);
+        if (p > 0.0f) /* the dropped weights again, from the same hash */
+            for (int i = 0; i < T; i++) {
+                const float *ar = a + (size_t)i * T;
+                float *pr = pd + (size_t)i * T;
+                uint64_t base = ((uint64_t)bh * T + i) * T;
+#pragma omp simd
+                for (int j = 0; j < kn; j++) pr[j] = dropout_keep_key(key, base + (uint64_t)j, thr) ? ar[j] * dscale : 0.0f;
+            }
+        const float *w = p > 0.0f ? pd : a;
         /* dV = Pdᵀ·dO and dPd = dO·Vᵀ */
         cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, kn, hd, T, 1.0f, w, T, dO, C, 0.0f, dv, C3);
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, kn, hd, 1.0f, dO, C, v, C3, 0.0f, ds, T);
-        /* through dropout and softmax: dS = P ⊙ (dP − Σ_j P dP) · scale */
+        /* through dropout (kept where the dropped weight is non-zero; where P is 0 the choice
+         * does not matter) and softmax: dS = P ⊙ (dP − Σ_j P dP) · scale */
         for (int i = 0; i < T; i++) {
-            float *r = ds + (size_t)i * T;
-            const float *pr = a + (size_t)i * T;
-            if (p > 0.0f)
-                for (int j = 0; j < kn; j++)
-                    r[j] = dropout_keep_key(key, (((uint64_t)bh * T + i) * T + j), thr) ? r[j] * dscale : 0.0f;
-            float dot = 0.0f;
-            for (int j = 0; j < kn; j++) dot += pr[j] * r[j];
-            for (int j = 0; j < kn; j++) r[j] = kend ? pr[j] * (r[j] - dot) * scale : 0.0f; /* uniform: constant */
+            float *r = ds + (size_t)i * T, dot = 0.0f;
+            const float *ar = a + (size_t)i * T, *pr = w + (size_t)i * T;
+            if (p > 0.0f) {
+#pragma omp simd
+                for (int j = 0; j < kn; j++) r[j] = pr[j] != 0.0f ? r[j] * dscale : 0.0f;
+            }
+#pragma omp simd reduction(+ : dot)
+            for (int j = 0; j < kn; j++) dot += ar[j] * r[j];
+            float sc = kend ? scale : 0.0f; /* uniform weights do not depend on q and k */
+#pragma omp simd
+            for (int j = 0; j < kn; j++) r[j] = ar[j] * (r[j] - dot) * sc;
         }
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, hd, kn, 1.0f, ds, T, k, C3, 0.0f, dq, C3);
         cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, kn, hd, T, 1.0f, ds, T, q, C3, 0.0f, dk, C3);
