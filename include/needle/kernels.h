@@ -27,6 +27,15 @@
 
 #include "needle/model.h"
 
+/* ---- matrix product (gemm.c) ------------------------------------------------------ */
+/* C[M,N] = alpha·op(A)·op(B) + beta·C, row-major, op(X) = Xᵀ when ta / tb is set:
+ * cblas_sgemm's contract (beta == 0 never reads C). Bitwise the same for any thread count;
+ * runs on the calling thread when called inside an OpenMP region. */
+void gemm(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda, const float *B, int ldb, float beta,
+          float *C, int ldc);
+void gemm_ref(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda, const float *B, int ldb,
+              float beta, float *C, int ldc);
+
 /* ---- linear layers (matmul.c) ---------------------------------------------------- */
 /* out[N,OC] = inp[N,IC] · w[OC,IC]ᵀ + bias[OC] (bias may be NULL). */
 void matmul_forward(float *out, const float *inp, const float *w, const float *bias, int N, int IC, int OC);

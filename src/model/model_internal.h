@@ -80,8 +80,11 @@ int model_alloc_grads(model *m);
 void model_free_acts(model *m);
 size_t model_acts_bytes(const model *m);
 
-/* Heads (heads.c). */
-int heads_forward(model *m, int train);
+/* dst[i] += src[i] (encoder.c). */
+void model_add_into(float *dst, const float *src, size_t n);
+
+/* Heads (heads.c); dropout is on when m->dropout_seed is not 0. */
+int heads_forward(model *m);
 void heads_backward(model *m, const model_grad_in *g);
 
 #endif

@@ -10,7 +10,7 @@
  * encoder's last LayerNorm bias: in-batch softmax ignores a shift of all passages), so
  * both sides hold only rounding noise there: those are checked to be below 1e-5 of the
  * model's largest gradient, and their AdamW updates (noise normalised to ±lr) only to be
- * bounded by the step size. */
+ * bounded by the step size, as are single elements whose gradient is noise. */
 #include "../test.h"
 #include "needle/adamw.h"
 #include "needle/kernels.h"
@@ -25,7 +25,7 @@
 #define TOL_OUT 2e-5    /* logits, hidden states, pooled outputs, scores */
 #define TOL_LOSS 1e-5
 #define TOL_GRAD 1e-4   /* every parameter gradient */
-#define TOL_ADAMW 3e-4  /* parameters after three steps */
+#define TOL_ADAMW 1e-4  /* parameters after three steps (where the gradient is not noise) */
 #define TOL_ZERO 1e-5   /* exactly-zero gradients (rounding noise), relative to the largest gradient */
 /* The DPR encoders' gradients are ill-conditioned in fp32: they reach the encoders only
  * through an in-batch softmax (shift invariant, so bias and embedding gradients of the
@@ -199,22 +199,44 @@ static void golden_case(const char *name) {
     }
     e = check_tensor(&g, "adamw.losses", losses, 3, TOL_LOSS, 0);
     w_adam = fmax(w_adam, e);
+    /* Adam normalises each element's step by that element's own gradient, so where HF's
+     * gradient is rounding noise (the exactly-zero tensors, and single elements below 1e-6
+     * of the model's largest gradient) the step is noise of size ~lr on both sides: those
+     * elements are only checked to have moved as little as three steps allow. */
+    float *grads[m.n_params];
+    double G = 0;
+    size_t noisy = 0;
+    for (int i = 0; i < m.n_params; i++) {
+        snprintf(key, sizeof key, "grad.%s", m.params[i].name);
+        CHECK_OK(safetensors_load_f32(&g, key, 0, NULL, &grads[i], NULL));
+        if (grads[i]) G = fmax(G, max_abs(grads[i], m.params[i].numel));
+    }
     for (int i = 0; i < m.n_params; i++) {
         const model_param *p = &m.params[i];
-        snprintf(key, sizeof key, "adamw.%s", p->name);
-        if (!exact_zero_grad(&m, p->name)) {
-            w_adam = fmax(w_adam, check_tensor(&g, key, p->data, p->numel, TOL_ADAMW, 0));
-            continue;
-        }
-        /* noise-driven updates: each side moved at most ~lr per step from the same start */
         float *ref;
+        snprintf(key, sizeof key, "adamw.%s", p->name);
         CHECK_OK(safetensors_load_f32(&g, key, 0, NULL, &ref, NULL));
-        for (size_t j = 0; ref && j < p->numel; j++)
-            if (!(fabs((double)p->data[j] - ref[j]) <= 2 * 3 * oc.lr * 1.01))
+        if (!ref || !grads[i]) continue;
+        double err = 0;
+        int zero_tensor = exact_zero_grad(&m, p->name);
+        for (size_t j = 0; j < p->numel; j++) {
+            double d = fabs((double)p->data[j] - ref[j]), gj = fabs(grads[i][j]);
+            if (!zero_tensor && (gj == 0 || gj >= 1e-6 * G)) { /* unused embedding rows: decay only */
+                err = fmax(err, d);
+                continue;
+            }
+            noisy++;
+            if (!(d <= 2 * 3 * oc.lr * 1.01))
                 test_fail(__FILE__, __LINE__, "%s[%zu]: %.6g vs %.6g moved more than 3 steps allow", key, j, p->data[j], ref[j]);
+        }
+        e = err / max_abs(ref, p->numel);
+        if (!(e <= TOL_ADAMW)) test_fail(__FILE__, __LINE__, "%s: relative error %.3g > %g", key, e, TOL_ADAMW);
+        w_adam = fmax(w_adam, e);
         free(ref);
+        free(grads[i]);
     }
-    fprintf(stderr, "[%s: worst relative error outputs %.2g, gradients %.2g, AdamW params %.2g] ", name, w_out, w_grad, w_adam);
+    fprintf(stderr, "[%s: worst relative error outputs %.2g, gradients %.2g, AdamW params %.2g (%zu of %zu elements with "
+            "noise-level gradients only bounded)] ", name, w_out, w_grad, w_adam, noisy, m.n_floats);
     adamw_free(&opt);
     free(dl);
     free(gb.ids);
