@@ -2,24 +2,13 @@
  * HF "gelu"), GELU tanh approximation (HF "gelu_new"), ReLU, tanh (pooler), identity.
  *
  * Backward takes the activation's input (saved by forward) and recomputes what it needs.
- * The loops vectorise: erf, exp and tanh are the inline approximations of cpu_internal.h. */
+ * The loops vectorise: Φ, exp and tanh are the inline approximations of cpu_internal.h. */
 #include "needle/kernels.h"
 #include "cpu_internal.h"
 
 #include <math.h>
 #include <string.h>
 
-float erf_table_value[ERF_TABLE_SIZE], erf_table_scale[ERF_TABLE_SIZE];
-
-__attribute__((constructor)) static void erf_table_fill(void) {
-    for (int k = 0; k < ERF_TABLE_SIZE; k++) {
-        double r = k / 128.0;
-        erf_table_value[k] = (float)erf(r);
-        erf_table_scale[k] = (float)(2.0 / sqrt(M_PI) * exp(-r * r));
-    }
-}
-
-#define SQRT1_2 0.70710678118654752440f
 #define INV_SQRT_2PI 0.39894228040143267794f
 #define GELU_K 0.79788456080286535588f /* sqrt(2/pi) */
 #define GELU_C 0.044715f
@@ -28,7 +17,7 @@ void act_forward(float *out, const float *inp, size_t n, model_act act) {
     switch (act) {
     case ACT_GELU:
 #pragma omp parallel for simd schedule(static)
-        for (size_t i = 0; i < n; i++) out[i] = 0.5f * inp[i] * (1.0f + fast_erff(inp[i] * SQRT1_2));
+        for (size_t i = 0; i < n; i++) out[i] = inp[i] * fast_normcdf(inp[i]);
         break;
     case ACT_GELU_TANH:
 #pragma omp parallel for simd schedule(static)
@@ -57,7 +46,7 @@ void act_backward(float *dinp, const float *inp, const float *dout, size_t n, mo
 #pragma omp parallel for simd schedule(static)
         for (size_t i = 0; i < n; i++) {
             float x = inp[i];
-            float cdf = 0.5f * (1.0f + fast_erff(x * SQRT1_2)), pdf = INV_SQRT_2PI * fast_expf(-0.5f * x * x);
+            float cdf = fast_normcdf(x), pdf = INV_SQRT_2PI * fast_expf(-0.5f * x * x);
             dinp[i] = dout[i] * (cdf + x * pdf);
         }
         break;

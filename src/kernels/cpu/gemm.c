@@ -6,8 +6,8 @@
  * bench/encoder.sh, which prints both peaks). Built the BLIS way: op(B) is packed into
  * slivers of NR = 32 columns (two zmm registers), op(A) into slivers of MR = 12 rows; the
  * micro-kernel keeps a 12 x 32 tile of C in 24 registers over a KC-deep block. Threads
- * split the columns of C: every tile is computed by one thread with the same order of
- * additions whatever the thread count, so results are bitwise reproducible. Called
+ * split the rows or the columns of C: every tile is computed by one thread with the same
+ * order of additions whatever the thread count, so results are bitwise reproducible. Called
  * inside an OpenMP region (attention heads) it runs on the calling thread. Packing
  * buffers are per thread and grow once, so the training loop does not allocate.
  * Without AVX-512 at compile time, or if a buffer cannot be allocated, it is OpenBLAS. */
@@ -43,26 +43,58 @@ static float *buf_get(pack_buf *b, size_t n) {
     return b->p;
 }
 
+static inline __mmask16 lanes(int n) { return n >= 16 ? (__mmask16)0xFFFF : n <= 0 ? 0 : (__mmask16)((1u << n) - 1); }
+
+/* Transpose 16 rows of 16 floats in registers (unpack, in-lane shuffle, two lane shuffles). */
+static inline void transpose16(__m512 r[16]) {
+    __m512 t[16];
+    for (int i = 0; i < 8; i++) {
+        t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+        t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+    }
+    for (int i = 0; i < 4; i++) {
+        r[4 * i] = _mm512_shuffle_ps(t[4 * i], t[4 * i + 2], 0x44);
+        r[4 * i + 1] = _mm512_shuffle_ps(t[4 * i], t[4 * i + 2], 0xEE);
+        r[4 * i + 2] = _mm512_shuffle_ps(t[4 * i + 1], t[4 * i + 3], 0x44);
+        r[4 * i + 3] = _mm512_shuffle_ps(t[4 * i + 1], t[4 * i + 3], 0xEE);
+    }
+    for (int i = 0; i < 4; i++) {
+        t[i] = _mm512_shuffle_f32x4(r[i], r[i + 4], 0x88);
+        t[i + 4] = _mm512_shuffle_f32x4(r[i], r[i + 4], 0xdd);
+        t[i + 8] = _mm512_shuffle_f32x4(r[i + 8], r[i + 12], 0x88);
+        t[i + 12] = _mm512_shuffle_f32x4(r[i + 8], r[i + 12], 0xdd);
+    }
+    for (int i = 0; i < 4; i++) {
+        r[i] = _mm512_shuffle_f32x4(t[i], t[i + 8], 0x88);
+        r[i + 4] = _mm512_shuffle_f32x4(t[i + 4], t[i + 12], 0x88);
+        r[i + 8] = _mm512_shuffle_f32x4(t[i], t[i + 8], 0xdd);
+        r[i + 12] = _mm512_shuffle_f32x4(t[i + 4], t[i + 12], 0xdd);
+    }
+}
+
+/* From `rows` (<= 16) rows of a k-contiguous matrix (src + r·ld), the kc values starting
+ * at each row's start, write dst[k·stride + r] for r < width (rows past `rows` are zero):
+ * the strided packing cases, 16 x 16 blocks at a time through registers. */
+static void pack_transposed(float *dst, int stride, int width, const float *src, size_t ld, int rows, int kc) {
+    for (int kb = 0; kb < kc; kb += 16) {
+        __mmask16 km = lanes(kc - kb);
+        __m512 r[16];
+        for (int i = 0; i < 16; i++) r[i] = i < rows ? _mm512_maskz_loadu_ps(km, src + (size_t)i * ld + kb) : _mm512_setzero_ps();
+        transpose16(r);
+        for (int k = 0; k < 16 && kb + k < kc; k++) _mm512_mask_storeu_ps(dst + (size_t)(kb + k) * stride, lanes(width), r[k]);
+    }
+}
+
 /* op(A)[i0 .. i0+mc) x [k0 .. k0+kc) into MR-row slivers: sliver s holds kc groups of MR. */
 static void pack_a(float *dst, int ta, const float *A, int lda, int i0, int mc, int k0, int kc) {
     for (int s = 0; s < mc; s += MR) {
         float *d = dst + (size_t)s * kc;
         int rows = mc - s < MR ? mc - s : MR;
         if (ta) {
-            for (int k = 0; k < kc; k++) {
-                const float *src = A + (size_t)(k0 + k) * lda + i0 + s;
-                for (int i = 0; i < rows; i++) d[k * MR + i] = src[i];
-                for (int i = rows; i < MR; i++) d[k * MR + i] = 0.0f;
-            }
+            for (int k = 0; k < kc; k++)
+                _mm512_mask_storeu_ps(d + k * MR, lanes(MR), _mm512_maskz_loadu_ps(lanes(rows), A + (size_t)(k0 + k) * lda + i0 + s));
         } else {
-            for (int i = 0; i < MR; i++) {
-                if (i >= rows) {
-                    for (int k = 0; k < kc; k++) d[k * MR + i] = 0.0f;
-                    continue;
-                }
-                const float *src = A + (size_t)(i0 + s + i) * lda + k0;
-                for (int k = 0; k < kc; k++) d[k * MR + i] = src[k];
-            }
+            pack_transposed(d, MR, MR, A + (size_t)(i0 + s) * lda + k0, (size_t)lda, rows, kc);
         }
     }
 }
@@ -75,18 +107,13 @@ static void pack_b(float *dst, int tb, const float *B, int ldb, int k0, int kc, 
         if (!tb) {
             for (int k = 0; k < kc; k++) {
                 const float *src = B + (size_t)(k0 + k) * ldb + j0 + s;
-                memcpy(d + k * NR, src, (size_t)cols * sizeof(float));
-                for (int j = cols; j < NR; j++) d[k * NR + j] = 0.0f;
+                _mm512_store_ps(d + k * NR, _mm512_maskz_loadu_ps(lanes(cols), src));
+                _mm512_store_ps(d + k * NR + 16, _mm512_maskz_loadu_ps(lanes(cols - 16), src + 16));
             }
         } else {
-            for (int j = 0; j < NR; j++) {
-                if (j >= cols) {
-                    for (int k = 0; k < kc; k++) d[k * NR + j] = 0.0f;
-                    continue;
-                }
-                const float *src = B + (size_t)(j0 + s + j) * ldb + k0;
-                for (int k = 0; k < kc; k++) d[k * NR + j] = src[k];
-            }
+            const float *src = B + (size_t)(j0 + s) * ldb + k0;
+            pack_transposed(d, NR, 16, src, (size_t)ldb, cols < 16 ? cols : 16, kc);
+            pack_transposed(d + 16, NR, 16, cols > 16 ? src + (size_t)16 * ldb : src, (size_t)ldb, cols - 16, kc);
         }
     }
 }
@@ -119,9 +146,10 @@ static void micro_kernel(int kc, const float *a, const float *b, float *C, int l
     }
 }
 
-/* Columns [n0, n1) of C, all rows: what one thread computes. Returns -1 without buffers. */
-static int gemm_columns(int ta, int tb, int M, int K, float alpha, const float *A, int lda, const float *B, int ldb,
-                        float beta, float *C, int ldc, int n0, int n1) {
+/* The block of C rows [m0, m1) x columns [n0, n1): what one thread computes. Returns -1
+ * without buffers. */
+static int gemm_block(int ta, int tb, int K, float alpha, const float *A, int lda, const float *B, int ldb, float beta,
+                      float *C, int ldc, int m0, int m1, int n0, int n1) {
     float *ap = buf_get(&a_buf, (size_t)MC * KC), *bp = buf_get(&b_buf, (size_t)NC * KC);
     if (!ap || !bp) return -1;
     for (int jc = n0; jc < n1; jc += NC) {
@@ -130,8 +158,8 @@ static int gemm_columns(int ta, int tb, int M, int K, float alpha, const float *
             int kc = K - pc < KC ? K - pc : KC;
             float bet = pc == 0 ? beta : 1.0f;
             pack_b(bp, tb, B, ldb, pc, kc, jc, nc);
-            for (int ic = 0; ic < M; ic += MC) {
-                int mc = M - ic < MC ? M - ic : MC;
+            for (int ic = m0; ic < m1; ic += MC) {
+                int mc = m1 - ic < MC ? m1 - ic : MC;
                 pack_a(ap, ta, A, lda, ic, mc, pc, kc);
                 for (int jr = 0; jr < nc; jr += NR)
                     for (int ir = 0; ir < mc; ir += MR)
@@ -151,16 +179,22 @@ void gemm(int ta, int tb, int M, int N, int K, float alpha, const float *A, int 
             for (int j = 0; j < N; j++) C[(size_t)i * ldc + j] = beta != 0.0f ? beta * C[(size_t)i * ldc + j] : 0.0f;
         return;
     }
-    int slivers = (N + NR - 1) / NR, failed = 0;
-    if (omp_in_parallel() || slivers == 1 || (double)M * N * K < 1e6) {
-        failed = gemm_columns(ta, tb, M, K, alpha, A, lda, B, ldb, beta, C, ldc, 0, N);
+    int failed = 0;
+    if (omp_in_parallel() || (double)M * N * K < 1e6) {
+        failed = gemm_block(ta, tb, K, alpha, A, lda, B, ldb, beta, C, ldc, 0, M, 0, N);
     } else {
+        /* Split the longer side, so that each thread packs only its own part of the
+         * operand that is packed most often (A for every column block, B once per row
+         * block) and the other is shared work amortised over many tiles. */
+        int by_rows = M >= N, unit = by_rows ? MR : NR, units = ((by_rows ? M : N) + unit - 1) / unit;
 #pragma omp parallel reduction(| : failed)
         {
-            int t = omp_get_thread_num(), nt = omp_get_num_threads();
-            int s0 = (int)((long)slivers * t / nt), s1 = (int)((long)slivers * (t + 1) / nt);
-            int n0 = s0 * NR, n1 = s1 * NR < N ? s1 * NR : N;
-            if (n0 < n1) failed |= gemm_columns(ta, tb, M, K, alpha, A, lda, B, ldb, beta, C, ldc, n0, n1) != 0;
+            int t = omp_get_thread_num(), nt = omp_get_num_threads(), len = by_rows ? M : N;
+            int u0 = (int)((long)units * t / nt), u1 = (int)((long)units * (t + 1) / nt);
+            int a0 = u0 * unit, a1 = u1 * unit < len ? u1 * unit : len;
+            if (a0 < a1)
+                failed |= (by_rows ? gemm_block(ta, tb, K, alpha, A, lda, B, ldb, beta, C, ldc, a0, a1, 0, N)
+                                   : gemm_block(ta, tb, K, alpha, A, lda, B, ldb, beta, C, ldc, 0, M, a0, a1)) != 0;
         }
     }
     if (failed) /* out of memory for packing buffers: the library path, which needs none of ours */
