@@ -25,7 +25,7 @@ RES=$OUT/encoder.jsonl
 NEEDLE=build/bench/bench_encoder
 TORCH="/usr/bin/python3 bench/encoder_torch.py"
 
-echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
+LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
 $NEEDLE peak >> $RES
 # name L C NH F batch(timing)
 while read -r name L C NH F B; do
@@ -42,24 +42,26 @@ EOF
 echo "bert-base memory (8 x 384) ..." >&2
 $NEEDLE memory 12 768 12 3072 8 384 | sed 's/^{/{"model": "bert-base", /' >> $RES
 $TORCH memory 12 768 12 3072 8 384 | sed 's/^{/{"model": "bert-base", /' >> $RES
-echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
+LOAD1=$(cut -d' ' -f1-3 /proc/loadavg)
 
-/usr/bin/python3 - "$RES" <<'PY'
+/usr/bin/python3 - "$RES" "$LOAD0" "$LOAD1" <<'PY'
 import json, sys
 rows = [json.loads(l) for l in open(sys.argv[1])]
+print(f"machine load average (1, 5, 15 min) before: {sys.argv[2]}, after: {sys.argv[3]} (2 cores)")
 peak = next(r for r in rows if r["what"] == "peak")
 P, Q = peak["sgemm_gflops"], peak["needle_gemm_gflops"]
 print(f"sgemm peak, 2048^3, {peak['threads']} threads: OpenBLAS (core {peak['core']}) {P:.1f} GFLOP/s, needle gemm {Q:.1f} GFLOP/s")
 print("FLOPs per token of a forward: 2(4C^2 + 2CF)L + 4TCL + 4C; a training step counts 3x.")
-print("% of peak: achieved GFLOP/s over the OpenBLAS peak (the library both sides link) / over needle's gemm peak.\n")
-print("| model | B x T | what | needle tok/s | PyTorch tok/s | needle/PyTorch | needle % of peak (OpenBLAS / own) | PyTorch % of OpenBLAS peak |")
-print("|---|---|---|---|---|---|---|---|")
+print("% of peak: achieved GFLOP/s over the OpenBLAS peak (the library both sides link) / over needle's gemm peak.")
+print("CPU ratio: PyTorch's CPU seconds over needle's for the same iteration (a cross-check less sensitive to other load).\n")
+print("| model | B x T | what | needle tok/s | PyTorch tok/s | needle/PyTorch | CPU ratio | needle % of peak (OpenBLAS / own) | PyTorch % of OpenBLAS peak |")
+print("|---|---|---|---|---|---|---|---|---|")
 get = lambda m, w, s: next(r for r in rows if r.get("model") == m and r["what"] == w and r["side"] == s)
 for m in ("bert-mini", "MiniLM-L6", "bert-base"):
     for w in ("step", "forward"):
         n, t = get(m, w, "needle"), get(m, w, "pytorch")
         print(f"| {m} | {n['B']} x {n['T']} | {'train step' if w == 'step' else 'forward (eval)'} | {n['tokens_per_s']:.0f} | "
-              f"{t['tokens_per_s']:.0f} | {n['tokens_per_s'] / t['tokens_per_s']:.2f}x | "
+              f"{t['tokens_per_s']:.0f} | {n['tokens_per_s'] / t['tokens_per_s']:.2f}x | {t['cpu_seconds'] / n['cpu_seconds']:.2f}x | "
               f"{100 * n['gflops'] / P:.0f}% / {100 * n['gflops'] / Q:.0f}% | {100 * t['gflops'] / P:.0f}% |")
 n, t = get("bert-base", "memory", "needle"), get("bert-base", "memory", "pytorch")
 print(f"\nPeak resident memory of one bert-base training step, 8 x 384: needle {n['peak_rss_mb']:.0f} MB, "
