@@ -8,7 +8,6 @@
 #include "needle/safetensors.h"
 #include "needle/error.h"
 #include "needle/json.h"
-#include "needle/log.h"
 
 #include <stdlib.h>
 #include <string.h>

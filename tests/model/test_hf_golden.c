@@ -378,6 +378,26 @@ TEST(model_run_file_outputs) {
     CHECK(a && b && a->nbytes == b->nbytes && !memcmp(a->data, b->data, a->nbytes));
     CHECK(safetensors_find(&o, "pooler_output") == NULL); /* BertForQuestionAnswering has no pooler */
     safetensors_close(&o);
+    /* a cross-encoder with one label regresses (HF's MSE) against float labels */
+    safetensors g;
+    CHECK_OK(safetensors_open(&g, HF "/bert-cross-encoder/golden.safetensors"));
+    int32_t *ids = ints(&g, "input_ids"), *mask = ints(&g, "attention_mask"), *tt = ints(&g, "token_type_ids");
+    float labels[2] = {0.25f, -1.5f};
+    st_entry in[] = {{"input_ids", ST_I32, 2, {2, 24}, ids}, {"attention_mask", ST_I32, 2, {2, 24}, mask},
+                     {"token_type_ids", ST_I32, 2, {2, 24}, tt}, {"labels", ST_F32, 1, {2}, labels}};
+    char *in_path = malloc(strlen(test_tmpdir()) + 64);
+    sprintf(in_path, "%s/ce-in.safetensors", test_tmpdir());
+    CHECK_OK(safetensors_write(in_path, in, 4));
+    CHECK_OK(model_run_file(HF "/bert-cross-encoder", in_path, out, 1));
+    CHECK_OK(safetensors_open(&o, out));
+    float lg[2], loss = NAN;
+    CHECK_OK(safetensors_read_f32(&o, safetensors_find(&o, "logits"), lg));
+    CHECK_OK(safetensors_read_f32(&o, safetensors_find(&o, "loss"), &loss));
+    CHECK_NEAR(loss, ((lg[0] - 0.25) * (lg[0] - 0.25) + (lg[1] + 1.5) * (lg[1] + 1.5)) / 2, 1e-6);
+    CHECK(safetensors_find(&o, "grad.classifier.weight") != NULL);
+    safetensors_close(&o);
+    safetensors_close(&g);
+    free(ids), free(mask), free(tt), free(in_path);
     /* --grad without labels is refused */
     CHECK_ERR(model_run_file(HF "/dpr-question-encoder", HF "/bert-qa/golden.safetensors", out, 1), NEEDLE_EINVAL, "--grad needs labels");
     free(out);
