@@ -15,10 +15,12 @@
  *
  * Conventions: forward saves exactly what backward needs (LayerNorm mean and 1/std,
  * softmax probabilities); parameter gradients (dw, dbias, ...) ACCUMULATE; input gradients
- * (dinp) overwrite unless a function says otherwise. Everything is deterministic for a
- * fixed thread count: parallel loops are statically scheduled and no reduction depends on
- * thread timing. Dropout masks come from dropout_keep() (a hash of seed, site and element
- * index), so backward regenerates them rather than storing them. */
+ * (dinp) overwrite unless a function says otherwise. Every output element is computed by
+ * one thread in a fixed order (gemm tiles, per-row work, column-blocked sums, one task
+ * per attention head), so results are the same bits for any thread count; only the
+ * losses' scalar sums over rows use an OpenMP reduction. Dropout masks come from
+ * dropout_keep() (a hash of seed, site and element index), so backward regenerates them
+ * rather than storing them. */
 #ifndef NEEDLE_KERNELS_H
 #define NEEDLE_KERNELS_H
 
