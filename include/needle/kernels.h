@@ -90,15 +90,18 @@ void embedding_backward(float *dwte, float *dwpe, float *dwtt, const float *dout
  * NULL (inference: probabilities live in the scratch only). */
 void attention_forward(float *out, float *att, const float *qkv, const int32_t *mask, int B, int T, int C, int NH,
                        float p, uint64_t seed, uint32_t site, float *scratch);
-/* dqkv[N,3C] (overwritten) from dout[N,C]. The uniform weights of a sequence without any
- * token do not depend on q and k, so q and k get no gradient there. */
-void attention_backward(float *dqkv, const float *dout, const float *qkv, const float *att, const int32_t *mask,
-                        int B, int T, int C, int NH, float p, uint64_t seed, uint32_t site, float *scratch);
+/* dqkv[N,3C] (overwritten) from dout[N,C] and, when datt is not NULL, an extra gradient on
+ * the saved probabilities att [B,NH,T,T] themselves (before dropout: what intermediate-layer
+ * distillation compares). The uniform weights of a sequence without any token do not depend
+ * on q and k, so q and k get no gradient there. */
+void attention_backward(float *dqkv, const float *dout, const float *datt, const float *qkv, const float *att,
+                        const int32_t *mask, int B, int T, int C, int NH, float p, uint64_t seed, uint32_t site,
+                        float *scratch);
 size_t attention_scratch_floats(int T);
 void attention_forward_ref(float *out, float *att, const float *qkv, const int32_t *mask, int B, int T, int C, int NH,
                            float p, uint64_t seed, uint32_t site);
-void attention_backward_ref(float *dqkv, const float *dout, const float *qkv, const float *att, const int32_t *mask,
-                            int B, int T, int C, int NH, float p, uint64_t seed, uint32_t site);
+void attention_backward_ref(float *dqkv, const float *dout, const float *datt, const float *qkv, const float *att,
+                            const int32_t *mask, int B, int T, int C, int NH, float p, uint64_t seed, uint32_t site);
 
 /* ---- losses (softmax_xent.c) ------------------------------------------------------ */
 /* Extractive-QA loss, HF's: positions are clamped to [0, T] and T is ignored; the loss is

@@ -71,7 +71,7 @@ static int reader_micro_step(void *ctx, const int32_t *examples, int n, float gr
     if (grad_scale != 1.0f)
         for (size_t i = 0; i < 2 * (size_t)n * L; i++) logits[i] *= grad_scale;
     *tokens = (size_t)n * L;
-    return model_backward(rt->m, &(model_grad_in){logits, NULL, NULL});
+    return model_backward(rt->m, &(model_grad_in){.d_logits = logits});
 }
 
 static int reader_evaluate(void *ctx, cJSON **metrics) {

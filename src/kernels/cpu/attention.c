@@ -80,8 +80,9 @@ void attention_forward(float *out, float *att, const float *qkv, const int32_t *
     }
 }
 
-void attention_backward(float *dqkv, const float *dout, const float *qkv, const float *att, const int32_t *mask,
-                        int B, int T, int C, int NH, float p, uint64_t seed, uint32_t site, float *scratch) {
+void attention_backward(float *dqkv, const float *dout, const float *datt, const float *qkv, const float *att,
+                        const int32_t *mask, int B, int T, int C, int NH, float p, uint64_t seed, uint32_t site,
+                        float *scratch) {
     int hd = C / NH, C3 = 3 * C;
     float scale = 1.0f / sqrtf((float)hd), dscale = p > 0.0f ? 1.0f / (1.0f - p) : 1.0f;
     uint64_t key = dropout_key(seed, site);
@@ -91,19 +92,23 @@ void attention_backward(float *dqkv, const float *dout, const float *qkv, const 
         int b = bh / NH, h = bh % NH, kend = key_end(mask, b, T), kn = kend ? kend : T;
         const float *q = qkv + (size_t)b * T * C3 + (size_t)h * hd, *k = q + C, *v = q + 2 * C;
         const float *a = att + (size_t)bh * T * T, *dO = dout + (size_t)b * T * C + (size_t)h * hd;
+        const float *dA = datt ? datt + (size_t)bh * T * T : NULL;
         float *dq = dqkv + (size_t)b * T * C3 + (size_t)h * hd, *dk = dq + C, *dv = dq + 2 * C;
         float *ds = scratch + (size_t)omp_get_thread_num() * 2 * T * T, *pd = ds + (size_t)T * T;
         const float *w = dropped(pd, a, T, kn, p, key, thr, (size_t)bh);
         /* dV = Pdᵀ·dO and dPd = dO·Vᵀ */
         cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, kn, hd, T, 1.0f, w, T, dO, C, 0.0f, dv, C3);
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, kn, hd, 1.0f, dO, C, v, C3, 0.0f, ds, T);
-        /* through dropout and softmax: dS = P ⊙ (dP − Σ_j P dP) · scale */
+        /* through dropout (plus the extra gradient on P itself) and softmax:
+         * dS = P ⊙ (dP − Σ_j P dP) · scale */
         for (int i = 0; i < T; i++) {
             float *r = ds + (size_t)i * T;
             const float *pr = a + (size_t)i * T;
             if (p > 0.0f)
                 for (int j = 0; j < kn; j++)
                     r[j] = dropout_keep_key(key, (((uint64_t)bh * T + i) * T + j), thr) ? r[j] * dscale : 0.0f;
+            if (dA)
+                for (int j = 0; j < kn; j++) r[j] += dA[(size_t)i * T + j];
             float dot = 0.0f;
             for (int j = 0; j < kn; j++) dot += pr[j] * r[j];
             for (int j = 0; j < kn; j++) r[j] = kend ? pr[j] * (r[j] - dot) * scale : 0.0f; /* uniform: constant */
@@ -150,8 +155,8 @@ void attention_forward_ref(float *out, float *att, const float *qkv, const int32
     }
 }
 
-void attention_backward_ref(float *dqkv, const float *dout, const float *qkv, const float *att, const int32_t *mask,
-                            int B, int T, int C, int NH, float p, uint64_t seed, uint32_t site) {
+void attention_backward_ref(float *dqkv, const float *dout, const float *datt, const float *qkv, const float *att,
+                            const int32_t *mask, int B, int T, int C, int NH, float p, uint64_t seed, uint32_t site) {
     int hd = C / NH, C3 = 3 * C;
     memset(dqkv, 0, (size_t)B * T * C3 * sizeof *dqkv);
     double scale = 1.0 / sqrt((double)hd);
@@ -170,7 +175,7 @@ void attention_backward_ref(float *dqkv, const float *dout, const float *qkv, co
                         d += (double)dO[c] * v[c];
                         dqkv[((size_t)b * T + j) * C3 + 2 * C + h * hd + c] += (float)(a[j] * keep * dO[c]);
                     }
-                    dp[j] = d * keep;
+                    dp[j] = d * keep + (datt ? datt[idx] : 0.0);
                     dot += a[j] * dp[j];
                 }
                 int any = 0;
