@@ -47,5 +47,6 @@ int cmd_serve(int argc, char **argv);
 int cmd_reader_train(int argc, char **argv);
 int cmd_reader_predict(int argc, char **argv);
 int cmd_reader_eval(int argc, char **argv);
+int cmd_reader_distill(int argc, char **argv);
 
 #endif
