@@ -111,9 +111,14 @@ void attention_backward_ref(float *dqkv, const float *dout, const float *datt, c
 float span_loss(float *dlogits, const float *logits, const int32_t *start, const int32_t *end, int B, int T);
 /* Cross-entropy over rows of logits [R, K] with integer labels in [0, K), rows labelled -100
  * ignored; the mean over the other rows (0 when none). This is the masked-LM loss (R = N
- * tokens, K = V) and the classification loss (R = B, K = NL). dlogits may alias logits. */
+ * tokens, K = V), the classification loss (R = B, K = NL) and the listwise ranking loss
+ * (R groups of K passages' scores, label 0: the positive). dlogits may alias logits. */
 float xent_loss(float *dlogits, const float *logits, const int32_t *labels, int R, int K);
 /* Mean squared error of logits [B] against float targets (HF's regression, num_labels 1). */
 float mse_loss(float *dlogits, const float *logits, const float *targets, int B);
+/* Binary cross-entropy of logits [B] against targets in [0, 1], the mean over B
+ * (torch.nn.BCEWithLogitsLoss: sentence-transformers' CrossEncoder with num_labels 1).
+ * dlogits may alias logits. */
+float bce_loss(float *dlogits, const float *logits, const float *targets, int B);
 
 #endif

@@ -113,7 +113,7 @@ TEST(distill_intermediate_matches_pytorch) {
     }
     double ew = golden_err(&g, "grad.W", dt.proj.params[0].grad, 64 * 32, 0);
     if (!(ew <= 1e-4)) test_fail(__FILE__, __LINE__, "grad.W: relative error %.3g", ew);
-    printf("[loss %.6g vs %.6g, gradients %.2g, projection %.2g] ", loss, ref_loss[0], worst, ew);
+    fprintf(stderr, "[loss %.6g vs %.6g, gradients %.2g, projection %.2g] ", loss, ref_loss[0], worst, ew);
     /* the teacher ran on the two windows once, with MODEL_KEEP buffers */
     CHECK_INT(dt.teacher_windows, 2);
     CHECK(t.grad_block == NULL);
@@ -274,7 +274,7 @@ TEST(distill_student_moves_toward_teacher) {
     trainer_result res;
     CHECK_OK(trainer_run(&task, &opt, &res));
     agreement(&s, &w, dt.teacher_logits, &kl1, &ag1);
-    printf("[KL %.3f -> %.3f, argmax agreement %.2f -> %.2f] ", kl0, kl1, ag0, ag1);
+    fprintf(stderr, "[KL %.3f -> %.3f, argmax agreement %.2f -> %.2f] ", kl0, kl1, ag0, ag1);
     CHECK(kl1 < 0.75 * kl0); /* measured: 4.90 -> 3.36 */
     CHECK(ag1 >= ag0 + 0.3); /* measured: 0.00 -> 0.62 */
     distill_task_free(&dt);
