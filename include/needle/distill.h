@@ -71,7 +71,8 @@ int distill_task_init(distill_task *dt, model *student, model *teacher, const re
                       const reader_windows *teacher_view, const distill_options *opt, int max_batch,
                       const char *tokenizer_dir);
 void distill_task_free(distill_task *dt);
-/* The trainer's view (task "distill" or "distill-intermediate"; ctx points at dt). */
+/* The trainer's view (task "distill" or "distill-intermediate"; ctx points at dt). The
+ * prediction-layer stage never uses the teacher after init: callers may free it. */
 trainer_task distill_task_bind(distill_task *dt);
 
 /* The teacher-logit cache file: a 64-byte header (magic "NDLTLOGT", u32 version, u32 header

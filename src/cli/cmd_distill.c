@@ -50,6 +50,11 @@ static int distill(distill_args *a) {
     reader_windows sv = reader_windows_of(&sets.ftr, &s), tv = reader_windows_of(&sets.ftr, &t);
     a->o.seed = (uint64_t)a->t.seed;
     if (distill_task_init(&dt, &s, &t, &sv, &tv, &a->o, a->t.batch, a->tokenizer_dir)) goto done;
+    if (!a->o.intermediate) { /* its logits are cached: the teacher's memory goes back before training */
+        model_free(&t);
+        t_ok = 0;
+        dt.teacher = NULL;
+    }
     dt.eval = reader_cli_eval(&sets, &a->d, &s, a->t.batch);
     trainer_task task = distill_task_bind(&dt);
     status = train_cli_run(&task, &a->t, a->save_dir);

@@ -31,16 +31,16 @@ typedef struct {
     trec_run first, top;     /* the run as read; its top-k per query of the qrels */
     rerank_set cands;
     int top_k;
-} rerank_bench;
+} first_stage;
 
-static void bench_free(rerank_bench *b) {
+static void first_stage_free(first_stage *b) {
     trec_qrels_free(&b->qrels);
     trec_run_free(&b->first);
     trec_run_free(&b->top);
     rerank_set_free(&b->cands);
 }
 
-static int bench_load(rerank_bench *b, const char *corpus, const char *queries, const char *qrels, const char *run, int top_k) {
+static int first_stage_load(first_stage *b, const char *corpus, const char *queries, const char *qrels, const char *run, int top_k) {
     memset(b, 0, sizeof *b);
     trec_qrels_init(&b->qrels);
     trec_run_init(&b->first);
@@ -55,7 +55,7 @@ static int bench_load(rerank_bench *b, const char *corpus, const char *queries, 
 }
 
 /* Rerank the candidates with m and evaluate; `reranked` receives the run (caller frees). */
-static int bench_rerank(rerank_bench *b, model *m, const tokenizer *tk, pair_batch *pb, trec_run *reranked, trec_summary *s) {
+static int first_stage_rerank(first_stage *b, model *m, const tokenizer *tk, pair_batch *pb, trec_run *reranked, trec_summary *s) {
     trec_run_init(reranked);
     int rc = rerank_run(m, tk, pb, &b->cands, reranked);
     return rc ? rc : trec_evaluate(&b->qrels, reranked, s);
@@ -71,7 +71,7 @@ typedef struct {
 } train_args;
 
 typedef struct {
-    rerank_bench bench;
+    first_stage fs;
     const tokenizer *tk;
     pair_batch *pb;
 } dev_eval;
@@ -80,7 +80,7 @@ static int dev_evaluate(void *ctx, model *m, cJSON **metrics) {
     dev_eval *d = ctx;
     trec_run run;
     trec_summary s;
-    int rc = bench_rerank(&d->bench, m, d->tk, d->pb, &run, &s);
+    int rc = first_stage_rerank(&d->fs, m, d->tk, d->pb, &run, &s);
     trec_run_free(&run);
     if (rc) return rc;
     *metrics = cJSON_CreateObject();
@@ -134,7 +134,7 @@ static int train(train_args *a) {
     int positions = m.cfg.P - m.cfg.pos_offset, len = a->max_len < positions ? a->max_len : positions;
     if (rerank_task_init(&rt, &m, tk, &set, &ex, a->t.batch, len, a->tokenizer_dir)) goto done;
     if (a->dev_qrels) {
-        if (bench_load(&dev.bench, a->corpus, a->queries, a->dev_qrels, a->dev_run, a->dev_top_k)) goto done;
+        if (first_stage_load(&dev.fs, a->corpus, a->queries, a->dev_qrels, a->dev_run, a->dev_top_k)) goto done;
         dev_ok = 1;
         dev.tk = tk;
         dev.pb = &rt.pb;
@@ -145,7 +145,7 @@ static int train(train_args *a) {
     status = train_cli_run(&task, &a->t, a->save_dir);
 done:
     if (status < 0) status = cli_fail();
-    if (dev_ok) bench_free(&dev.bench);
+    if (dev_ok) first_stage_free(&dev.fs);
     rerank_task_free(&rt);
     rerank_examples_free(&ex);
     rerank_set_free(&set);
@@ -275,7 +275,7 @@ int cmd_reranker_eval(int argc, char **argv) {
     model m;
     tokenizer *tk = NULL;
     pair_batch pb;
-    rerank_bench b;
+    first_stage b;
     trec_run reranked;
     trec_summary before, after;
     strbuf out, runtext;
@@ -285,7 +285,7 @@ int cmd_reranker_eval(int argc, char **argv) {
     strbuf_init(&runtext);
     int model_ok = 0;
     double t0 = 0, secs = 0;
-    if ((rc = bench_load(&b, corpus, queries, qrels, run, top_k))) goto done;
+    if ((rc = first_stage_load(&b, corpus, queries, qrels, run, top_k))) goto done;
     if ((rc = model_load(&m, model_dir, MODEL_HEAD_AUTO, 0, 0))) goto done;
     model_ok = 1;
     int positions = m.cfg.P - m.cfg.pos_offset, len = ro.max_len < positions ? ro.max_len : positions;
@@ -295,7 +295,7 @@ int cmd_reranker_eval(int argc, char **argv) {
     if ((rc = trec_evaluate(&b.qrels, &b.top, &before))) goto done;
     t0 = clock_seconds();
     trec_run_free(&reranked);
-    if ((rc = bench_rerank(&b, &m, tk, &pb, &reranked, &after))) goto done;
+    if ((rc = first_stage_rerank(&b, &m, tk, &pb, &reranked, &after))) goto done;
     secs = clock_seconds() - t0;
     jsonw w;
     jsonw_init(&w, &out);
@@ -331,7 +331,7 @@ int cmd_reranker_eval(int argc, char **argv) {
     }
     if (!rc) printf("%s\n", out.data);
 done:
-    bench_free(&b);
+    first_stage_free(&b);
     trec_run_free(&reranked);
     pair_batch_free(&pb);
     if (model_ok) model_free(&m);

@@ -61,45 +61,38 @@ static int triple_json(void *ctx, const cJSON *o, const char *origin) {
     return rc ? rc : add_pair(ctx, q, strlen(q), p, strlen(p), label, origin);
 }
 
-static int read_tsv(const char *path, const char *text, size_t len, rerank_set *s) {
-    size_t line = 0;
+static int read_tsv(const char *path, char **lines, size_t n_lines, rerank_set *s) {
     char origin[600];
-    for (size_t at = 0; at < len;) {
-        const char *b = text + at, *nl = memchr(b, '\n', len - at);
-        size_t n = nl ? (size_t)(nl - b) : len - at;
-        at += n + 1;
-        line++;
-        if (n && b[n - 1] == '\r') n--;
+    for (size_t i = 0; i < n_lines; i++) {
+        char *b = lines[i];
+        size_t n = strlen(b);
         if (!n) continue;
-        snprintf(origin, sizeof origin, "%s:%zu", path, line);
-        const char *t1 = memchr(b, '\t', n), *t2 = t1 ? memchr(t1 + 1, '\t', n - (size_t)(t1 + 1 - b)) : NULL;
-        if (!t2 || memchr(t2 + 1, '\t', n - (size_t)(t2 + 1 - b)))
-            return error_set(NEEDLE_EFORMAT, "%s: expected query<TAB>passage<TAB>label", origin);
-        char num[64];
-        size_t nl_ = n - (size_t)(t2 + 1 - b);
-        if (nl_ >= sizeof num) return error_set(NEEDLE_EFORMAT, "%s: label '%.*s...' is not a number", origin, 20, t2 + 1);
-        memcpy(num, t2 + 1, nl_);
-        num[nl_] = 0;
-        if (line == 1 && !strcmp(num, "label")) continue; /* header */
+        snprintf(origin, sizeof origin, "%s:%zu", path, i + 1);
+        int rc = utf8_check_at(b, n, path, i + 1, 0);
+        if (rc) return rc;
+        char *t1 = strchr(b, '\t'), *t2 = t1 ? strchr(t1 + 1, '\t') : NULL;
+        if (!t2 || strchr(t2 + 1, '\t')) return error_set(NEEDLE_EFORMAT, "%s: expected query<TAB>passage<TAB>label", origin);
+        const char *num = t2 + 1;
+        if (i == 0 && !strcmp(num, "label")) continue; /* header */
         char *end;
         errno = 0;
         double label = strtod(num, &end);
-        if (errno || end == num || *end) return error_set(NEEDLE_EFORMAT, "%s: label '%s' is not a number", origin, num);
-        int rc = add_pair(s, b, (size_t)(t1 - b), t1 + 1, (size_t)(t2 - t1 - 1), label, origin);
-        if (rc) return rc;
+        if (errno || end == num || *end) return error_set(NEEDLE_EFORMAT, "%s: label '%.40s' is not a number", origin, num);
+        if ((rc = add_pair(s, b, (size_t)(t1 - b), t1 + 1, (size_t)(t2 - t1 - 1), label, origin))) return rc;
     }
     return 0;
 }
 
 int rerank_set_read_triples(const char *path, rerank_set *s) {
-    char *text;
-    size_t len;
-    int rc = file_read_all(path, &text, &len);
+    char *text, **lines;
+    size_t n;
+    int rc = file_read_lines(path, &text, &lines, &n);
     if (rc) return rc;
-    size_t i = 0;
-    while (i < len && (text[i] == ' ' || text[i] == '\t' || text[i] == '\r' || text[i] == '\n')) i++;
-    if (i < len && text[i] == '{') rc = json_lines_read(path, NULL, triple_json, s);
-    else if (!(rc = utf8_check_text(text, len, path))) rc = read_tsv(path, text, len, s);
+    size_t first = 0;
+    while (first < n && !lines[first][strspn(lines[first], " \t\r")]) first++;
+    if (first < n && lines[first][strspn(lines[first], " \t\r")] == '{') rc = json_lines_read(path, NULL, triple_json, s);
+    else rc = read_tsv(path, lines, n, s);
+    free(lines);
     free(text);
     if (!rc && !s->n_pairs) rc = error_set(NEEDLE_EFORMAT, "%s: no (query, passage, label) triples", path);
     if (!rc) log_info("%s: %zu pairs, %u queries, %u passages", path, s->n_pairs, s->qkeys.count, s->pkeys.count);
