@@ -62,6 +62,11 @@ typedef struct {
     float **d_hidden, **d_att;      /* intermediate: per student layer */
 } distill_task;
 
+/* Whether student and teacher can be distilled with these options (span heads, one vocabulary;
+ * for the intermediate stage equal heads and a teacher depth that is a multiple of the
+ * student's; T > 0, w in [0, 1]). distill_task_init checks it too; callers may check before
+ * reading any data. */
+int distill_check(const model *student, const model *teacher, const distill_options *opt);
 /* Bind a student and a teacher (both span models) to the training windows. Allocates the
  * student's training buffers (max_batch x L) and the teacher's (inference, or MODEL_KEEP for
  * the intermediate stage); for the prediction layer, runs the teacher over every window (or

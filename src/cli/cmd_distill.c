@@ -46,6 +46,7 @@ static int distill(distill_args *a) {
                   s.cfg.P < t.cfg.P ? "student" : "teacher");
         goto done;
     }
+    if (distill_check(&s, &t, &a->o)) goto done;
     if (reader_cli_load(&sets, &a->d, tk, (uint64_t)a->t.seed)) goto done;
     reader_windows sv = reader_windows_of(&sets.ftr, &s), tv = reader_windows_of(&sets.ftr, &t);
     a->o.seed = (uint64_t)a->t.seed;

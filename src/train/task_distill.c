@@ -44,18 +44,18 @@ void distill_task_free(distill_task *dt) {
     memset(dt, 0, sizeof *dt);
 }
 
-static int check_models(const distill_task *dt) {
-    const model_config *s = &dt->student->cfg, *t = &dt->teacher->cfg;
+int distill_check(const model *student, const model *teacher, const distill_options *o) {
+    const model_config *s = &student->cfg, *t = &teacher->cfg;
     if (s->head != MODEL_HEAD_SPAN || t->head != MODEL_HEAD_SPAN)
         return error_set(NEEDLE_EINVAL, "distillation of a reader needs span (question-answering) heads on the %s",
                          s->head != MODEL_HEAD_SPAN ? "student" : "teacher");
     if (s->V != t->V)
         return error_set(NEEDLE_EINVAL, "student and teacher vocabularies differ (%d and %d ids): both must read the "
                          "windows of one tokenizer", s->V, t->V);
-    if (!(dt->opt.temperature > 0) || !(dt->opt.weight >= 0 && dt->opt.weight <= 1))
+    if (!(o->temperature > 0) || !(o->weight >= 0 && o->weight <= 1))
         return error_set(NEEDLE_EINVAL, "temperature %g must be > 0 and the distillation weight %g within [0, 1]",
-                         dt->opt.temperature, dt->opt.weight);
-    if (!dt->opt.intermediate) return 0;
+                         o->temperature, o->weight);
+    if (!o->intermediate) return 0;
     if (t->L % s->L)
         return error_set(NEEDLE_EINVAL, "intermediate-layer distillation maps the teacher's %d layers uniformly onto the "
                          "student's %d: the teacher's depth must be a multiple of the student's", t->L, s->L);
@@ -128,7 +128,7 @@ int distill_task_init(distill_task *dt, model *student, model *teacher, const re
     dt->tokenizer_dir = tokenizer_dir;
     dt->max_batch = max_batch;
     dt->trained[0] = student;
-    int rc = check_models(dt);
+    int rc = distill_check(student, teacher, opt);
     if (rc) return rc;
     if (max_batch < 1 || dt->train.n < 1 || dt->train.len < 2)
         return error_set(NEEDLE_EINVAL, "distillation: %d windows of %d tokens, batch %d", dt->train.n, dt->train.len,
