@@ -15,10 +15,12 @@
  *
  * Conventions: forward saves exactly what backward needs (LayerNorm mean and 1/std,
  * softmax probabilities); parameter gradients (dw, dbias, ...) ACCUMULATE; input gradients
- * (dinp) overwrite unless a function says otherwise. Everything is deterministic for a
- * fixed thread count: parallel loops are statically scheduled and no reduction depends on
- * thread timing. Dropout masks come from dropout_keep() (a hash of seed, site and element
- * index), so backward regenerates them rather than storing them. */
+ * (dinp) overwrite unless a function says otherwise. Every output element is computed by
+ * one thread in a fixed order (gemm tiles, per-row work, column-blocked sums, one task
+ * per attention head), so results are the same bits for any thread count; only the
+ * losses' scalar sums over rows use an OpenMP reduction. Dropout masks come from
+ * dropout_keep() (a hash of seed, site and element index), so backward regenerates them
+ * rather than storing them. */
 #ifndef NEEDLE_KERNELS_H
 #define NEEDLE_KERNELS_H
 
@@ -26,6 +28,15 @@
 #include <stdint.h>
 
 #include "needle/model.h"
+
+/* ---- matrix product (gemm.c) ------------------------------------------------------ */
+/* C[M,N] = alpha·op(A)·op(B) + beta·C, row-major, op(X) = Xᵀ when ta / tb is set:
+ * cblas_sgemm's contract (beta == 0 never reads C). Bitwise the same for any thread count;
+ * runs on the calling thread when called inside an OpenMP region. */
+void gemm(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda, const float *B, int ldb, float beta,
+          float *C, int ldc);
+void gemm_ref(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda, const float *B, int ldb,
+              float beta, float *C, int ldc);
 
 /* ---- linear layers (matmul.c) ---------------------------------------------------- */
 /* out[N,OC] = inp[N,IC] · w[OC,IC]ᵀ + bias[OC] (bias may be NULL). */
@@ -86,7 +97,8 @@ void embedding_backward(float *dwte, float *dwpe, float *dwtt, const float *dout
 /* Multi-head self-attention over qkv[N,3C]: att = softmax(q·kᵀ/√hd + mask) [B,NH,T,T] (saved),
  * out[N,C] = dropout(att) · v with heads concatenated. Padding keys get HF's additive
  * float-min mask (weight exactly 0); a sequence with no token at all attends uniformly, as
- * HF's eager attention does. `scratch` holds attention_scratch_floats(T) floats. att may be
+ * HF's eager attention does. `scratch` holds attention_scratch_floats(T, threads) floats for
+ * at least as many threads as the OpenMP team. att may be
  * NULL (inference: probabilities live in the scratch only). */
 void attention_forward(float *out, float *att, const float *qkv, const int32_t *mask, int B, int T, int C, int NH,
                        float p, uint64_t seed, uint32_t site, float *scratch);
@@ -97,7 +109,7 @@ void attention_forward(float *out, float *att, const float *qkv, const int32_t *
 void attention_backward(float *dqkv, const float *dout, const float *datt, const float *qkv, const float *att,
                         const int32_t *mask, int B, int T, int C, int NH, float p, uint64_t seed, uint32_t site,
                         float *scratch);
-size_t attention_scratch_floats(int T);
+size_t attention_scratch_floats(int T, int threads);
 void attention_forward_ref(float *out, float *att, const float *qkv, const int32_t *mask, int B, int T, int C, int NH,
                            float p, uint64_t seed, uint32_t site);
 void attention_backward_ref(float *dqkv, const float *dout, const float *datt, const float *qkv, const float *att,

@@ -22,8 +22,9 @@
  * depend on the thread count, backward regenerates them instead of storing them, and
  * saving/restoring the caller's rng is all a bitwise resume needs.
  *
- * Every computation is deterministic for a fixed thread count (static OpenMP schedules,
- * no atomics; BLAS partitions by output blocks). */
+ * Outputs and gradients are the same bits for any thread count (each element has one
+ * owner thread and a fixed order of additions; see kernels.h), so a resumed or re-run
+ * training step reproduces exactly. */
 #ifndef NEEDLE_MODEL_H
 #define NEEDLE_MODEL_H
 

@@ -111,6 +111,7 @@ int cmd_reader_distill(int argc, char **argv) {
     int npos, rc = cli_parse(&spec, argc, argv, pos, &npos);
     if (rc) return cli_parse_exit(rc);
     if ((rc = train_cli_check(&a.t))) return rc;
+    a.d.data.threads = a.t.threads;
     if (!strcmp(a.loss, "kl_div")) a.o.kind = DISTILL_KL_DIV;
     else if (!strcmp(a.loss, "mse")) a.o.kind = DISTILL_MSE;
     else {

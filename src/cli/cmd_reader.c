@@ -74,6 +74,7 @@ int cmd_reader_train(int argc, char **argv) {
     int npos, rc = cli_parse(&spec, argc, argv, pos, &npos);
     if (rc) return cli_parse_exit(rc);
     if ((rc = train_cli_check(&a.t))) return rc;
+    a.d.data.threads = a.t.threads;
     if (!a.tokenizer_dir) a.tokenizer_dir = a.model_dir;
     return train(&a);
 }

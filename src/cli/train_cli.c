@@ -166,6 +166,8 @@ int reader_cli_load(reader_cli_sets *s, const reader_cli_data *d, const tokenize
     int rc = load_data(s, d, seed);
     reader_data_stats st;
     if (!rc) rc = reader_featurize(&s->tr, tk, &d->data, d->train, &s->ftr, &st);
+    if (!rc && !s->ftr.n)
+        rc = error_set(NEEDLE_EINVAL, "%s: no training windows (no question is left after the answer checks)", d->train);
     if (!rc && s->has_dev) rc = reader_featurize(&s->dv, tk, &d->data, d->dev ? d->dev : "dev split", &s->fdv, &st);
     return rc;
 }

@@ -64,12 +64,12 @@ static void acts_layout(const model_config *c, model_acts *a, carver *k, int B, 
         la->ln1_rstd = carve(k, N);
         la->ln1 = carve(k, N * C);
         la->fc1 = carve(k, N * F);
-        la->fc_act = train ? carve(k, N * F) : la->fc1;
+        la->fc_act = train ? NULL : la->fc1; /* training: a scratch, recomputed in backward */
         la->res2 = carve(k, N * C);
         la->ln2_mean = carve(k, N);
         la->ln2_rstd = carve(k, N);
     }
-    a->att_scratch = carve(k, (size_t)a->threads * 2 * T * T);
+    a->att_scratch = carve(k, attention_scratch_floats(T, a->threads));
     a->head_in = c->head == MODEL_HEAD_SPAN && c->family == MODEL_DISTILBERT ? carve(k, N * C) : NULL;
     int pooling = D > 0 || c->head == MODEL_HEAD_CLS;
     size_t DP = D ? D : C;
@@ -222,8 +222,9 @@ static void layer_forward(model *m, int l, float ph, float pa) {
     residual_layernorm_forward(la->ln1, la->res1, la->ln1_mean, la->ln1_rstd, x, la->res1, w->ln1_w, w->ln1_b, N, C,
                                c->ln_eps, ph, seed, site_layer(l, 1));
     matmul_forward(la->fc1, la->ln1, w->fc1_w, w->fc1_b, N, C, F);
-    act_forward(la->fc_act, la->fc1, (size_t)N * F, c->act);
-    matmul_forward(la->res2, la->fc_act, w->fc2_w, w->fc2_b, N, F, C);
+    float *fc_act = la->fc_act ? la->fc_act : a->dbig;
+    act_forward(fc_act, la->fc1, (size_t)N * F, c->act);
+    matmul_forward(la->res2, fc_act, w->fc2_w, w->fc2_b, N, F, C);
     residual_layernorm_forward(a->hidden[l + 1], la->res2, la->ln2_mean, la->ln2_rstd, la->ln1, la->res2, w->ln2_w,
                                w->ln2_b, N, C, c->ln_eps, ph, seed, site_layer(l, 2));
 }
@@ -234,11 +235,10 @@ int model_forward(model *m, const model_batch *b, rng *dropout_rng) {
     if (dropout_rng && !m->train)
         return error_set(NEEDLE_EINVAL, "model_forward: training mode needs MODEL_TRAIN buffers");
     m->dropout_seed = dropout_rng ? rng_u64(dropout_rng) | 1 : 0;
-    int train = m->dropout_seed != 0;
-    float ph = train ? m->cfg.hidden_dropout : 0.0f, pa = train ? m->cfg.attn_dropout : 0.0f;
+    float ph = m->dropout_seed ? m->cfg.hidden_dropout : 0.0f, pa = m->dropout_seed ? m->cfg.attn_dropout : 0.0f;
     embeddings_forward(m, ph);
     for (int l = 0; l < m->cfg.L; l++) layer_forward(m, l, ph, pa);
-    return heads_forward(m, train);
+    return heads_forward(m);
 }
 
 /* dh holds d(hidden[l+1]) on entry and d(hidden[l]) on return; datt (or NULL) is an extra
@@ -256,14 +256,22 @@ static void layer_backward(model *m, int l, float ph, float pa, const float *dat
     /* LN2, residual: dr = d res2 = d ln1 (residual path); dt = d fc2 output */
     layernorm_backward(dr, g->ln2_w, g->ln2_b, dh, la->res2, la->ln2_mean, la->ln2_rstd, w->ln2_w, N, C);
     const float *dy = dr;
-    if (ph > 0.0f) dropout_backward(dt, dr, NC, ph, seed, site_layer(l, 2)), dy = dt;
-    matmul_backward(dbig, g->fc2_w, g->fc2_b, dy, la->fc_act, w->fc2_w, N, F, C, 0);
+    if (ph > 0.0f) {
+        dropout_backward(dt, dr, NC, ph, seed, site_layer(l, 2));
+        dy = dt;
+    }
+    act_forward(dbig, la->fc1, (size_t)N * F, c->act); /* the activation again: cheaper than keeping it */
+    matmul_backward(NULL, g->fc2_w, g->fc2_b, dy, dbig, w->fc2_w, N, F, C, 0);
+    matmul_backward(dbig, NULL, NULL, dy, NULL, w->fc2_w, N, F, C, 0);
     act_backward(dbig, la->fc1, dbig, (size_t)N * F, c->act);
     matmul_backward(dr, g->fc1_w, g->fc1_b, dbig, la->ln1, w->fc1_w, N, C, F, 1);
     /* LN1, residual: dh = d res1 = d x (residual path); dt = d attention output projection */
     layernorm_backward(dh, g->ln1_w, g->ln1_b, dr, la->res1, la->ln1_mean, la->ln1_rstd, w->ln1_w, N, C);
     dy = dh;
-    if (ph > 0.0f) dropout_backward(dt, dh, NC, ph, seed, site_layer(l, 1)), dy = dt;
+    if (ph > 0.0f) {
+        dropout_backward(dt, dh, NC, ph, seed, site_layer(l, 1));
+        dy = dt;
+    }
     matmul_backward(dc, g->ao_w, g->ao_b, dy, la->ctx, w->ao_w, N, C, C, 0);
     attention_backward(dbig, dc, datt, la->qkv, la->att, a->mask, B, T, C, c->NH, pa, seed, site_layer(l, 0),
                        a->att_scratch);
@@ -285,7 +293,7 @@ static void embeddings_backward(model *m, float p) {
                        c->family == MODEL_ROBERTA ? c->pad_id : -1);
 }
 
-static void add_into(float *dst, const float *src, size_t n) {
+void model_add_into(float *dst, const float *src, size_t n) {
 #pragma omp parallel for schedule(static)
     for (size_t i = 0; i < n; i++) dst[i] += src[i];
 }
@@ -293,13 +301,12 @@ static void add_into(float *dst, const float *src, size_t n) {
 int model_backward(model *m, const model_grad_in *g) {
     if (!m->train || !m->acts || !m->B) return error_set(NEEDLE_EINVAL, "model_backward: no training forward to differentiate");
     const model_config *c = &m->cfg;
-    int train = m->dropout_seed != 0;
-    float ph = train ? c->hidden_dropout : 0.0f, pa = train ? c->attn_dropout : 0.0f;
+    float ph = m->dropout_seed ? c->hidden_dropout : 0.0f, pa = m->dropout_seed ? c->attn_dropout : 0.0f;
     size_t NC = (size_t)m->B * m->T * c->C;
     heads_backward(m, g);
     for (int l = c->L - 1; l >= 0; l--) {
         layer_backward(m, l, ph, pa, g->d_attention ? g->d_attention[l] : NULL);
-        if (g->d_hidden && g->d_hidden[l]) add_into(m->acts->dh, g->d_hidden[l], NC);
+        if (g->d_hidden && g->d_hidden[l]) model_add_into(m->acts->dh, g->d_hidden[l], NC);
     }
     embeddings_backward(m, ph);
     return 0;

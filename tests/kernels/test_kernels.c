@@ -6,6 +6,7 @@
 #include "needle/kernels.h"
 #include "needle/rng.h"
 
+#include <omp.h>
 #include <stdlib.h>
 
 static rng R;
@@ -317,7 +318,7 @@ static void attention_case(int B, int T, int C, int NH, const int32_t *mask, flo
     size_t N = (size_t)B * T, NA = (size_t)B * NH * T * T;
     float *qkv = randf(N * 3 * C, 1), *r = randf(N * C, 1), *ra = randf(NA, 1), *zero = calloc(NA, sizeof *zero);
     float *o1 = malloc(4 * N * C), *o2 = malloc(4 * N * C), *a1 = malloc(4 * (size_t)B * NH * T * T),
-          *a2 = malloc(4 * (size_t)B * NH * T * T), *scratch = malloc(4 * attention_scratch_floats(T));
+          *a2 = malloc(4 * (size_t)B * NH * T * T), *scratch = malloc(4 * attention_scratch_floats(T, omp_get_max_threads()));
     float *d1 = malloc(4 * N * 3 * C), *d2 = malloc(4 * N * 3 * C);
     attention_forward(o1, a1, qkv, mask, B, T, C, NH, p, 99, 5, scratch);
     attention_forward_ref(o2, a2, qkv, mask, B, T, C, NH, p, 99, 5);

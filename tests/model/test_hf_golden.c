@@ -8,9 +8,9 @@
  * (attention key biases: softmax ignores a shift; the span head's bias and the last
  * LayerNorm bias: the span loss ignores a shift of all positions; the DPR context
  * encoder's last LayerNorm bias: in-batch softmax ignores a shift of all passages), so
- * both sides hold only rounding noise there: those are checked to be below 1e-6 of the
+ * both sides hold only rounding noise there: those are checked to be below 1e-5 of the
  * model's largest gradient, and their AdamW updates (noise normalised to ±lr) only to be
- * bounded by the step size. */
+ * bounded by the step size, as are single elements whose gradient is noise. */
 #include "../test.h"
 #include "needle/adamw.h"
 #include "needle/kernels.h"
@@ -25,14 +25,17 @@
 #define TOL_OUT 2e-5    /* logits, hidden states, pooled outputs, scores */
 #define TOL_LOSS 1e-5
 #define TOL_GRAD 1e-4   /* every parameter gradient */
-#define TOL_ADAMW 3e-4  /* parameters after three steps */
-#define TOL_ZERO 1e-6   /* exactly-zero gradients, relative to the model's largest gradient */
-/* The DPR context encoder's gradients are ill-conditioned in fp32: they reach the passages
- * only through an in-batch softmax whose shift invariance makes bias and embedding
- * gradients sums with heavy cancellation. Evaluating the same model in float64 (PyTorch)
- * shows HF's own fp32 golden off by up to 7.7e-4 there (needle: 4.4e-4), so agreement
- * with HF cannot be asked beyond that. */
-#define TOL_GRAD_DPR_CTX 1e-3
+#define TOL_ADAMW 1e-4  /* parameters after three steps (where the gradient is not noise) */
+#define TOL_ZERO 1e-5   /* exactly-zero gradients (rounding noise), relative to the largest gradient */
+/* The DPR encoders' gradients are ill-conditioned in fp32: with random weights the four
+ * scores are nearly equal, so the question gradient Σ_j ds_j·p_j and the context encoder's
+ * bias and embedding gradients (through a shift-invariant in-batch softmax) are sums with
+ * heavy cancellation that turn 1e-7 rounding of the pooled outputs into 1e-4. Evaluating
+ * the same model in float64 (PyTorch) puts HF's own fp32 gradients up to 4.8e-5 (question)
+ * and 7.7e-4 (context) from the exact values, and needle's up to 1.1e-4 and 8.3e-4; the
+ * two can differ by the sum. */
+#define TOL_GRAD_DPR_Q 3e-4
+#define TOL_GRAD_DPR_CTX 2e-3
 
 static double max_abs(const float *x, size_t n) {
     double m = 0;
@@ -197,22 +200,44 @@ static void golden_case(const char *name) {
     }
     e = check_tensor(&g, "adamw.losses", losses, 3, TOL_LOSS, 0);
     w_adam = fmax(w_adam, e);
+    /* Adam normalises each element's step by that element's own gradient, so where HF's
+     * gradient is rounding noise (the exactly-zero tensors, and single elements below 1e-6
+     * of the model's largest gradient) the step is noise of size ~lr on both sides: those
+     * elements are only checked to have moved as little as three steps allow. */
+    float *grads[m.n_params];
+    double G = 0;
+    size_t noisy = 0;
+    for (int i = 0; i < m.n_params; i++) {
+        snprintf(key, sizeof key, "grad.%s", m.params[i].name);
+        CHECK_OK(safetensors_load_f32(&g, key, 0, NULL, &grads[i], NULL));
+        if (grads[i]) G = fmax(G, max_abs(grads[i], m.params[i].numel));
+    }
     for (int i = 0; i < m.n_params; i++) {
         const model_param *p = &m.params[i];
-        snprintf(key, sizeof key, "adamw.%s", p->name);
-        if (!exact_zero_grad(&m, p->name)) {
-            w_adam = fmax(w_adam, check_tensor(&g, key, p->data, p->numel, TOL_ADAMW, 0));
-            continue;
-        }
-        /* noise-driven updates: each side moved at most ~lr per step from the same start */
         float *ref;
+        snprintf(key, sizeof key, "adamw.%s", p->name);
         CHECK_OK(safetensors_load_f32(&g, key, 0, NULL, &ref, NULL));
-        for (size_t j = 0; ref && j < p->numel; j++)
-            if (!(fabs((double)p->data[j] - ref[j]) <= 2 * 3 * oc.lr * 1.01))
+        if (!ref || !grads[i]) continue;
+        double err = 0;
+        int zero_tensor = exact_zero_grad(&m, p->name);
+        for (size_t j = 0; j < p->numel; j++) {
+            double d = fabs((double)p->data[j] - ref[j]), gj = fabs(grads[i][j]);
+            if (!zero_tensor && (gj == 0 || gj >= 1e-6 * G)) { /* unused embedding rows: decay only */
+                err = fmax(err, d);
+                continue;
+            }
+            noisy++;
+            if (!(d <= 2 * 3 * oc.lr * 1.01))
                 test_fail(__FILE__, __LINE__, "%s[%zu]: %.6g vs %.6g moved more than 3 steps allow", key, j, p->data[j], ref[j]);
+        }
+        e = err / max_abs(ref, p->numel);
+        if (!(e <= TOL_ADAMW)) test_fail(__FILE__, __LINE__, "%s: relative error %.3g > %g", key, e, TOL_ADAMW);
+        w_adam = fmax(w_adam, e);
         free(ref);
+        free(grads[i]);
     }
-    fprintf(stderr, "[%s: worst relative error outputs %.2g, gradients %.2g, AdamW params %.2g] ", name, w_out, w_grad, w_adam);
+    fprintf(stderr, "[%s: worst relative error outputs %.2g, gradients %.2g, AdamW params %.2g (%zu of %zu elements with "
+            "noise-level gradients only bounded)] ", name, w_out, w_grad, w_adam, noisy, m.n_floats);
     adamw_free(&opt);
     free(dl);
     free(gb.ids);
@@ -278,7 +303,7 @@ TEST(golden_dpr_pair) {
             }
     CHECK_OK(model_backward(&q, &(model_grad_in){.d_pooled = dq}));
     CHECK_OK(model_backward(&p, &(model_grad_in){.d_pooled = dp}));
-    double wq = check_grads(&g, &q, "q.", TOL_GRAD), wp = check_grads(&g, &p, "p.", TOL_GRAD_DPR_CTX);
+    double wq = check_grads(&g, &q, "q.", TOL_GRAD_DPR_Q), wp = check_grads(&g, &p, "p.", TOL_GRAD_DPR_CTX);
     fprintf(stderr, "[dpr: worst relative error outputs %.2g, question encoder gradients %.2g, context encoder gradients %.2g] ",
             worst, wq, wp);
     free(dq);
@@ -353,6 +378,26 @@ TEST(model_run_file_outputs) {
     CHECK(a && b && a->nbytes == b->nbytes && !memcmp(a->data, b->data, a->nbytes));
     CHECK(safetensors_find(&o, "pooler_output") == NULL); /* BertForQuestionAnswering has no pooler */
     safetensors_close(&o);
+    /* a cross-encoder with one label regresses (HF's MSE) against float labels */
+    safetensors g;
+    CHECK_OK(safetensors_open(&g, HF "/bert-cross-encoder/golden.safetensors"));
+    int32_t *ids = ints(&g, "input_ids"), *mask = ints(&g, "attention_mask"), *tt = ints(&g, "token_type_ids");
+    float labels[2] = {0.25f, -1.5f};
+    st_entry in[] = {{"input_ids", ST_I32, 2, {2, 24}, ids}, {"attention_mask", ST_I32, 2, {2, 24}, mask},
+                     {"token_type_ids", ST_I32, 2, {2, 24}, tt}, {"labels", ST_F32, 1, {2}, labels}};
+    char *in_path = malloc(strlen(test_tmpdir()) + 64);
+    sprintf(in_path, "%s/ce-in.safetensors", test_tmpdir());
+    CHECK_OK(safetensors_write(in_path, in, 4));
+    CHECK_OK(model_run_file(HF "/bert-cross-encoder", in_path, out, 1));
+    CHECK_OK(safetensors_open(&o, out));
+    float lg[2], loss = NAN;
+    CHECK_OK(safetensors_read_f32(&o, safetensors_find(&o, "logits"), lg));
+    CHECK_OK(safetensors_read_f32(&o, safetensors_find(&o, "loss"), &loss));
+    CHECK_NEAR(loss, ((lg[0] - 0.25) * (lg[0] - 0.25) + (lg[1] + 1.5) * (lg[1] + 1.5)) / 2, 1e-6);
+    CHECK(safetensors_find(&o, "grad.classifier.weight") != NULL);
+    safetensors_close(&o);
+    safetensors_close(&g);
+    free(ids), free(mask), free(tt), free(in_path);
     /* --grad without labels is refused */
     CHECK_ERR(model_run_file(HF "/dpr-question-encoder", HF "/bert-qa/golden.safetensors", out, 1), NEEDLE_EINVAL, "--grad needs labels");
     free(out);

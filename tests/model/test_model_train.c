@@ -10,6 +10,7 @@
 #include "needle/kernels.h"
 #include "needle/model.h"
 
+#include <omp.h>
 #include <stdlib.h>
 
 static void tiny_config(model_config *c, model_family f, model_head h) {
@@ -223,4 +224,33 @@ TEST(keep_matches_training_buffers) {
     CHECK_ERR(model_alloc(&t, 2, 7, 7), NEEDLE_EINVAL, "unknown mode");
     model_free(&m);
     model_free(&t);
+}
+
+/* Every gradient element is produced by one thread in a fixed order, so a training step
+ * (dropout on) gives the same bits with one thread as with several. */
+TEST(train_same_bits_for_any_thread_count) {
+    model_config c;
+    tiny_config(&c, MODEL_BERT, MODEL_HEAD_SPAN);
+    c.C = c.E = 64, c.F = 256, c.NH = 4, c.P = 64;
+    int B = 2, T = 64, saved = omp_get_max_threads();
+    int32_t ids[128], sp[2] = {3, 9}, ep[2] = {7, 40};
+    for (int i = 0; i < B * T; i++) ids[i] = 2 + i % 37;
+    float *grads[2], dl[256];
+    for (int run = 0; run < 2; run++) {
+        omp_set_num_threads(run ? (saved > 1 ? saved : 2) : 1);
+        model m;
+        CHECK_OK(model_create(&m, &c, 9));
+        CHECK_OK(model_alloc(&m, B, T, MODEL_TRAIN));
+        rng r;
+        rng_seed(&r, 10);
+        CHECK_OK(model_forward(&m, &(model_batch){B, T, ids, NULL, NULL}, &r));
+        span_loss(dl, model_logits(&m), sp, ep, B, T);
+        CHECK_OK(model_backward(&m, &(model_grad_in){.d_logits = dl}));
+        grads[run] = malloc(sizeof(float) * m.n_floats);
+        memcpy(grads[run], m.grad_block, sizeof(float) * m.n_floats);
+        if (run) CHECK(!memcmp(grads[0], grads[1], sizeof(float) * m.n_floats));
+        model_free(&m);
+    }
+    omp_set_num_threads(saved);
+    free(grads[0]), free(grads[1]);
 }
