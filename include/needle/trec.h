@@ -89,6 +89,9 @@ typedef struct {
     size_t num_ret, num_rel, num_rel_ret;
 } trec_summary;
 
+/* Sort results of `run` in place into trec_eval's ranking (score descending, ties by docno
+ * descending): the order the measures, and a reranker, read a query's results in. */
+void trec_run_rank(const trec_run *run, trec_result *results, size_t n);
 /* Measures for one query: `results` (any order), `judged` that query's judgements (or
  * NULL when the qrels lack the query). */
 int trec_eval_query(const trec_run *run, const trec_run_query *results, const trec_qrels *qrels,

@@ -59,5 +59,8 @@ int cmd_squad_split(int argc, char **argv);
 int cmd_reader_train(int argc, char **argv);
 int cmd_reader_predict(int argc, char **argv);
 int cmd_reader_eval(int argc, char **argv);
+int cmd_reader_distill(int argc, char **argv);
+int cmd_reranker_train(int argc, char **argv);
+int cmd_reranker_eval(int argc, char **argv);
 
 #endif

@@ -30,6 +30,9 @@ static const command commands[] = {
     {"reader train", cmd_reader_train, "fine-tune an extractive reader on SQuAD-format data (HF Trainer semantics, resumable)"},
     {"reader predict", cmd_reader_predict, "answer the questions of a SQuAD-format file with a reader (official predictions, top-k answers)"},
     {"reader eval", cmd_reader_eval, "predict and score a reader: official EM/F1 and top-n accuracy (JSON)"},
+    {"reranker train", cmd_reranker_train, "train a cross-encoder reranker on triples or BEIR qrels with mined negatives (BCE or listwise)"},
+    {"reranker eval", cmd_reranker_eval, "rerank a first-stage run with a cross-encoder; IR measures before and after (JSON)"},
+    {"reader distill", cmd_reader_distill, "distil a reader from a teacher (Haystack's prediction-layer KL or TinyBERT intermediate layers)"},
 };
 static const int n_commands = (int)(sizeof commands / sizeof commands[0]);
 

@@ -181,7 +181,7 @@ static void golden_case(const char *name) {
     float loss = loss_of(&m, &gb, dl);
     e = check_tensor(&g, "loss", &loss, 1, TOL_LOSS, 0);
     w_out = fmax(w_out, e);
-    CHECK_OK(model_backward(&m, &(model_grad_in){dl, NULL, NULL}));
+    CHECK_OK(model_backward(&m, &(model_grad_in){.d_logits = dl}));
     int n_grads = 0;
     for (int i = 0; i < g.n; i++) n_grads += !strncmp(g.tensors[i].name, "grad.", 5);
     CHECK_INT(n_grads, m.n_params);
@@ -195,7 +195,7 @@ static void golden_case(const char *name) {
         model_zero_grad(&m);
         CHECK_OK(model_forward(&m, &batch, NULL));
         losses[s] = loss_of(&m, &gb, dl);
-        CHECK_OK(model_backward(&m, &(model_grad_in){dl, NULL, NULL}));
+        CHECK_OK(model_backward(&m, &(model_grad_in){.d_logits = dl}));
         adamw_step(&opt, &oc, m.params, m.n_params);
     }
     e = check_tensor(&g, "adamw.losses", losses, 3, TOL_LOSS, 0);
@@ -301,8 +301,8 @@ TEST(golden_dpr_pair) {
                 dq[i * C + c] += dscores[i * BP + j] * pe[j * C + c];
                 dp[j * C + c] += dscores[i * BP + j] * qe[i * C + c];
             }
-    CHECK_OK(model_backward(&q, &(model_grad_in){NULL, dq, NULL}));
-    CHECK_OK(model_backward(&p, &(model_grad_in){NULL, dp, NULL}));
+    CHECK_OK(model_backward(&q, &(model_grad_in){.d_pooled = dq}));
+    CHECK_OK(model_backward(&p, &(model_grad_in){.d_pooled = dp}));
     double wq = check_grads(&g, &q, "q.", TOL_GRAD_DPR_Q), wp = check_grads(&g, &p, "p.", TOL_GRAD_DPR_CTX);
     fprintf(stderr, "[dpr: worst relative error outputs %.2g, question encoder gradients %.2g, context encoder gradients %.2g] ",
             worst, wq, wp);
