@@ -14,11 +14,13 @@ BUILD   := build
 LIB_SRC := $(filter-out src/cli/%,$(wildcard src/*/*.c src/*/*/*.c))
 CLI_SRC := $(wildcard src/cli/*.c)
 TEST_SRC:= $(wildcard tests/*.c tests/*/*.c)
+BENCH_SRC:= $(wildcard bench/*.c)
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
 CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/%.o)
 TEST_OBJ:= $(TEST_SRC:%.c=$(BUILD)/%.o)
+BENCH_BIN:= $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 
-.PHONY: all test clean
+.PHONY: all test bench clean
 all: needle
 
 $(BUILD)/libneedle.a: $(LIB_OBJ)
@@ -31,6 +33,13 @@ needle: $(CLI_OBJ) $(BUILD)/libneedle.a
 $(BUILD)/needle_tests: $(TEST_OBJ) $(BUILD)/libneedle.a
 	$(CC) $(LDFLAGS) -o $@ $(TEST_OBJ) $(BUILD)/libneedle.a $(LDLIBS)
 
+# Each bench/<name>.c is one benchmark program, build/bench/<name>.
+bench: $(BENCH_BIN)
+.PRECIOUS: $(BUILD)/bench/%.o
+
+$(BUILD)/bench/%: $(BUILD)/bench/%.o $(BUILD)/libneedle.a
+	$(CC) $(LDFLAGS) -o $@ $< $(BUILD)/libneedle.a $(LDLIBS)
+
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c $< -o $@
@@ -41,4 +50,4 @@ test: needle $(BUILD)/needle_tests
 clean:
 	rm -rf $(BUILD) needle
 
--include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_OBJ:.o=.d)
+-include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(BENCH_BIN:%=%.d)

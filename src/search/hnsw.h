@@ -21,6 +21,7 @@
 #include "needle/vector_index.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -58,6 +59,7 @@ typedef struct {
     topk res;          /* the ef best found so far */
     topk_entry *res_buf;
     uint32_t *links;   /* a copy of one link list (taken under the node's lock while building) */
+    uint32_t *fresh;   /* the unvisited neighbours of the node being expanded */
     uint32_t *sel;     /* the neighbours chosen for a new node (2M + 1 slots) */
     topk_entry *pool;  /* candidates of a neighbour selection, or a query's final top k */
 } hnsw_ctx;
@@ -69,9 +71,14 @@ static inline uint32_t *hnsw_links(const hnsw *h, size_t i, int level) {
     return h->upper[i] + (size_t)(level - 1) * (size_t)(1 + h->M);
 }
 
+/* Spin briefly (locks are held for a few hundred cycles), then yield, so that a holder that
+ * lost its core on a busy machine gets it back instead of being spun against. */
 static inline void hnsw_lock(const hnsw *h, size_t i) {
-    while (__atomic_test_and_set(&h->locks[i], __ATOMIC_ACQUIRE))
-        while (__atomic_load_n(&h->locks[i], __ATOMIC_RELAXED)) __builtin_ia32_pause();
+    for (int spins = 0; __atomic_test_and_set(&h->locks[i], __ATOMIC_ACQUIRE);)
+        while (__atomic_load_n(&h->locks[i], __ATOMIC_RELAXED)) {
+            if (++spins < 256) __builtin_ia32_pause();
+            else sched_yield();
+        }
 }
 
 static inline void hnsw_unlock(const hnsw *h, size_t i) { __atomic_clear(&h->locks[i], __ATOMIC_RELEASE); }

@@ -67,10 +67,11 @@ int hnsw_ctx_begin(const hnsw *h, hnsw_ctx *c, int ef) {
     c->res_buf = malloc((size_t)ef * sizeof *c->res_buf);
     topk_entry *cand = malloc(cand_cap * sizeof *cand);
     c->links = malloc(((size_t)h->M0 + 1) * sizeof *c->links);
+    c->fresh = malloc(((size_t)h->M0 + 1) * sizeof *c->fresh);
     c->sel = malloc(sel_cap * sizeof *c->sel);
     c->pool = malloc(((size_t)ef > sel_cap ? (size_t)ef : sel_cap) * sizeof *c->pool);
     topk_init(&c->cand, cand, cand_cap);
-    if (!c->vis || !c->res_buf || !cand || !c->links || !c->sel || !c->pool) {
+    if (!c->vis || !c->res_buf || !cand || !c->links || !c->fresh || !c->sel || !c->pool) {
         hnsw_ctx_end(h, c);
         return error_set(NEEDLE_ENOMEM, "hnsw: out of memory for search scratch (%zu nodes)", h->n);
     }
@@ -82,6 +83,7 @@ void hnsw_ctx_end(const hnsw *h, hnsw_ctx *c) {
     free(c->res_buf);
     free(c->cand.e);
     free(c->links);
+    free(c->fresh);
     free(c->sel);
     free(c->pool);
     memset(c, 0, sizeof *c);
@@ -118,6 +120,11 @@ uint32_t hnsw_greedy(const hnsw *h, hnsw_ctx *c, const float *q, uint32_t ep, in
     return ep;
 }
 
+static inline void prefetch_vector(const hnsw *h, uint32_t i) {
+    const char *v = (const char *)hnsw_vector(h, i);
+    for (size_t off = 0; off < (size_t)h->dim * sizeof(float); off += 64) __builtin_prefetch(v + off);
+}
+
 static int cand_push(hnsw_ctx *c, float score, uint32_t id) {
     if (c->cand.n == c->cand.k) {
         topk_entry *e = realloc(c->cand.e, 2 * c->cand.k * sizeof *e);
@@ -146,23 +153,20 @@ int hnsw_search_layer(const hnsw *h, hnsw_ctx *c, const float *q, uint32_t ep, i
         topk_entry cur = topk_pop(&c->cand);
         if (c->res.n == c->res.k && -cur.score < c->res.e[0].score) break;
         const uint32_t *l = links_read(h, c, (uint32_t)cur.id, level, locked);
-        uint32_t cnt = l[0];
-        if (cnt) {
-            __builtin_prefetch(&tags[l[1]]);
-            __builtin_prefetch(hnsw_vector(h, l[1]));
-        }
-        for (uint32_t j = 1; j <= cnt; j++) {
+        /* Mark the unvisited neighbours first and start their loads, then score them while
+         * the next one's whole vector is on its way: the graph walk is bound by memory
+         * latency, not by arithmetic. */
+        uint32_t fresh = 0;
+        for (uint32_t j = 1; j <= l[0]; j++) {
             uint32_t nb = l[j];
-            if (j < cnt) {
-                const char *next = (const char *)hnsw_vector(h, l[j + 1]);
-                __builtin_prefetch(&tags[l[j + 1]]);
-                __builtin_prefetch(next);
-                __builtin_prefetch(next + 64);
-                __builtin_prefetch(next + 128);
-                __builtin_prefetch(next + 192);
-            }
             if (tags[nb] == epoch) continue;
             tags[nb] = epoch;
+            c->fresh[fresh++] = nb;
+            __builtin_prefetch(hnsw_vector(h, nb));
+        }
+        for (uint32_t j = 0; j < fresh; j++) {
+            uint32_t nb = c->fresh[j];
+            if (j + 1 < fresh) prefetch_vector(h, c->fresh[j + 1]);
             float ns = vector_dot(q, hnsw_vector(h, nb), d);
             if (!topk_accepts(&c->res, ns, nb)) continue;
             if (cand_push(c, ns, nb)) return NEEDLE_ENOMEM;

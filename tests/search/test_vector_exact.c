@@ -5,6 +5,7 @@
 #include "needle/vector_index.h"
 #include "vector_ref.h"
 
+#include <omp.h>
 #include <stdlib.h>
 
 /* Every rank's score matches the reference's score at that rank, and the returned id's own
@@ -82,6 +83,31 @@ TEST(exact_search_matches_reference_ip_and_cosine) {
     free(corpus);
     free(got);
     free(scores);
+}
+
+TEST(exact_search_merges_thread_partitions) {
+    /* enough rows that three threads each take a part of the corpus, whose heaps are merged */
+    enum { N = 3 * 4096 + 77, NQ = 21, DIM = 16, K = 10 };
+    float *corpus = ref_small_ints(N + NQ, DIM, 7), *queries = corpus + N * DIM;
+    int64_t got[NQ * K], ref_ids[K];
+    float scores[NQ * K];
+    double ref_scores[K];
+    int saved = omp_get_max_threads();
+    for (int threads = 1; threads <= 3; threads++) {
+        omp_set_num_threads(threads);
+        for (int nq = 1; nq <= NQ; nq += NQ - 1) {
+            CHECK_OK(vector_exact_search(corpus, N, DIM, NULL, queries, nq, K, VECTOR_IP, NULL, got, scores));
+            for (int q = 0; q < nq; q++) {
+                ref_topk(corpus, N, DIM, NULL, queries + q * DIM, K, VECTOR_IP, NULL, ref_ids, ref_scores);
+                for (int i = 0; i < K; i++) {
+                    CHECK_INT(got[q * K + i], ref_ids[i]);
+                    CHECK(scores[q * K + i] == ref_scores[i]);
+                }
+            }
+        }
+    }
+    omp_set_num_threads(saved);
+    free(corpus);
 }
 
 static int multiple_of_seven(int64_t id, void *ctx) {
