@@ -296,15 +296,23 @@ static void take(side_best *b, const cJSON *o) {
     }
 }
 
-/* QPS at a recall level: log-linear between the sweep points around it; NAN if never reached.
- * *ef_hit is the first efSearch that reaches it. */
+/* QPS at a recall level on the sweep's Pareto frontier: each point's QPS raised to the best QPS
+ * of any point with at least its recall (so a noisy slow measurement cannot hide a faster
+ * setting), then log-linear between the frontier points around the target. NAN if the target
+ * is never reached; *ef_hit is the first efSearch that reaches it. */
 static double qps_at(const side_best *b, double target, int *ef_hit) {
+    double front[MAX_EF];
+    for (int i = 0; i < b->nef; i++) {
+        front[i] = b->qps[i];
+        for (int j = 0; j < b->nef; j++)
+            if (b->recall[j] >= b->recall[i] && b->qps[j] > front[i]) front[i] = b->qps[j];
+    }
     for (int i = 0; i < b->nef; i++) {
         if (b->recall[i] < target) continue;
         *ef_hit = b->ef[i];
-        if (i == 0) return b->qps[0];
+        if (i == 0 || b->recall[i] == b->recall[i - 1]) return front[i];
         double t = (target - b->recall[i - 1]) / (b->recall[i] - b->recall[i - 1]);
-        return exp(log(b->qps[i - 1]) + t * (log(b->qps[i]) - log(b->qps[i - 1])));
+        return exp(log(front[i - 1]) + t * (log(front[i]) - log(front[i - 1])));
     }
     *ef_hit = 0;
     return NAN;
@@ -351,7 +359,7 @@ static int run_report(const bench_opts *o) {
         printf("\n");
         if (needle.ef[i] == 64) recall64 = needle.recall[i];
     }
-    printf("\nQPS at equal recall@10 (log-QPS interpolated between sweep points)\n");
+    printf("\nQPS at equal recall@10 (Pareto frontier of the sweep, log-QPS interpolated)\n");
     static const double targets[] = {0.90, 0.95, 0.99};
     for (int i = 0; i < 3; i++) {
         int efn, efh;

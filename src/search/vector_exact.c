@@ -140,15 +140,15 @@ int vector_exact_search(const float *corpus, size_t n, int dim, const int64_t *i
         size_t qb = nq - q0 < qblock ? nq - q0 : qblock;
 #pragma omp parallel num_threads(nt)
         {
-            int t = omp_get_thread_num();
-            topk *mine = heaps + (size_t)t * qblock;
-            for (size_t i = 0; i < qb; i++) topk_init(&mine[i], heap_buf + ((size_t)t * qblock + i) * kk, kk);
-            size_t lo = n * (size_t)t / (size_t)nt, hi = n * (size_t)(t + 1) / (size_t)nt;
-            search_range(&job, q0, qb, lo, hi, tiles + (size_t)t * qblock * EXACT_CORPUS_BLOCK, mine);
+            /* the team may be smaller than asked (nested in another parallel region) */
+            size_t t = (size_t)omp_get_thread_num(), team = (size_t)omp_get_num_threads();
+            topk *mine = heaps + t * qblock;
+            for (size_t i = 0; i < qb; i++) topk_init(&mine[i], heap_buf + (t * qblock + i) * kk, kk);
+            search_range(&job, q0, qb, n * t / team, n * (t + 1) / team, tiles + t * qblock * EXACT_CORPUS_BLOCK, mine);
 #pragma omp barrier
 #pragma omp for schedule(static)
             for (size_t i = 0; i < qb; i++) {
-                for (int u = 1; u < nt; u++) {
+                for (size_t u = 1; u < team; u++) {
                     const topk *other = &heaps[(size_t)u * qblock + i];
                     for (size_t e = 0; e < other->n; e++) topk_push(&heaps[i], other->e[e].score, other->e[e].id);
                 }

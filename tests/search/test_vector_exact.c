@@ -106,6 +106,19 @@ TEST(exact_search_merges_thread_partitions) {
             }
         }
     }
+    /* called from inside a parallel region, the search gets a team of one and must still
+     * cover the whole corpus */
+    omp_set_num_threads(3);
+    int64_t nested[2][K];
+#pragma omp parallel num_threads(2)
+    {
+        int t = omp_get_thread_num();
+        vector_exact_search(corpus, N, DIM, NULL, queries + t * DIM, 1, K, VECTOR_IP, NULL, nested[t], NULL);
+    }
+    for (int t = 0; t < 2; t++) {
+        ref_topk(corpus, N, DIM, NULL, queries + t * DIM, K, VECTOR_IP, NULL, ref_ids, ref_scores);
+        for (int i = 0; i < K; i++) CHECK_INT(nested[t][i], ref_ids[i]);
+    }
     omp_set_num_threads(saved);
     free(corpus);
 }
