@@ -12,7 +12,9 @@
 #    saves its index), alternating, ROUNDS times.
 # 4. efSearch sweep on the loaded indexes, recall@10 and QPS (best of 2 passes per point):
 #    alternating, ROUNDS times.
-# 5. The report: best of the rounds per side, ratios, QPS at equal recall, and needle's
+# 5. Filtered HNSW search (efSearch 64; 50%, 10%, 1%, 0.1% of ids allowed) against exact
+#    filtered search, needle only (hnswlib 0.6.2's Python API has no filter).
+# 6. The report: best of the rounds per side, ratios, QPS at equal recall, and needle's
 #    recall@10 at efSearch 64 (>= 0.95). Exit status 0 only when that check passes.
 #
 # OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE are unset for every side alike, so each BLAS picks
@@ -53,6 +55,8 @@ while [ "$r" -le "$ROUNDS" ]; do
     $BENCH sweep --dir "$DIR" --efs $EFS --k 10 --repeat 2
     r=$((r + 1))
 done
+
+$BENCH filter --dir "$DIR" --k 10 --repeat 2
 
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$DIR/machine.txt"
 $BENCH report --dir "$DIR" | tee "$DIR/report.txt"

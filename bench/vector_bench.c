@@ -7,6 +7,8 @@
  *       HNSW build time; saves D/needle.vix and checks that the loaded file answers identically.
  *   vector_bench sweep  --dir D [--efs 16,32,64 --k 10 --repeat 1]
  *       loads D/needle.vix, then recall@k and QPS for each efSearch.
+ *   vector_bench filter --dir D [--k 10 --repeat 1]
+ *       filtered HNSW search (efSearch 64) against exact filtered search, 50% .. 0.1% allowed.
  *   vector_bench report --dir D
  *       needle against FAISS and hnswlib from all rounds in D/results.jsonl (best of each),
  *       as ratios, with QPS compared at equal recall@10 (0.90, 0.95, 0.99; log-QPS interpolated
@@ -251,6 +253,65 @@ static int run_sweep(const bench_opts *o) {
     return 0;
 }
 
+/* Filtered HNSW search at efSearch 64 with bitsets allowing 50%, 10%, 1% and 0.1% of ids
+ * (a fixed hash of the id), against exact filtered search; needle only (hnswlib 0.6.2's
+ * Python API has no filter). */
+static int run_filter(const bench_opts *o) {
+    bench_data d = {0};
+    if (load_data(o->dir, &d)) return die();
+    char *path = path_join(o->dir, "needle.vix");
+    vector_index *ix;
+    if (vector_index_load(path, d.dim, &ix) || vector_index_set_ef_search(ix, 64)) return die();
+    free(path);
+    size_t nq = d.nq < 1000 ? d.nq : 1000, words = (d.n + 63) / 64;
+    int64_t *ids = malloc(nq * o->k * sizeof *ids), *truth = malloc(nq * o->k * sizeof *truth);
+    uint64_t *bits = malloc(words * sizeof *bits);
+    static const int per_mille[] = {500, 100, 10, 1};
+    strbuf sb;
+    strbuf_init(&sb);
+    for (int f = 0; f < 4; f++) {
+        memset(bits, 0, words * sizeof *bits);
+        for (size_t i = 0; i < d.n; i++)
+            if ((i * 2654435761u) % 1000 < (size_t)per_mille[f]) bits[i >> 6] |= 1ull << (i & 63);
+        vector_filter filter = {bits, (int64_t)d.n, NULL, NULL};
+        if (vector_exact_search(d.base, d.n, d.dim, NULL, d.query, nq, o->k, VECTOR_IP, &filter, truth, NULL)) return die();
+        double best = INFINITY;
+        for (int r = 0; r < o->repeat; r++) {
+            double t0 = clock_seconds();
+            if (vector_index_search(ix, d.query, nq, o->k, &filter, ids, NULL)) return die();
+            double s = clock_seconds() - t0;
+            if (s < best) best = s;
+        }
+        size_t hit = 0, want = 0, wrong = 0;
+        for (size_t q = 0; q < nq; q++)
+            for (int i = 0; i < o->k; i++) {
+                int64_t id = ids[q * o->k + i];
+                if (id >= 0 && !vector_filter_allows(&filter, id)) wrong++;
+                if (truth[q * o->k + i] < 0) continue;
+                want++;
+                for (int j = 0; j < o->k; j++) hit += ids[q * o->k + j] == truth[q * o->k + i];
+            }
+        double recall = want ? (double)hit / (double)want : 1.0;
+        fprintf(stderr, "needle filtered (%.1f%% allowed): recall@%d %.4f against exact filtered, %.0f QPS, %zu disallowed\n",
+                per_mille[f] / 10.0, o->k, recall, (double)nq / best, wrong);
+        jsonw w;
+        jsonw_init(&w, &sb);
+        jsonw_object_begin(&w);
+        jsonw_key(&w, "side"), jsonw_string(&w, "needle");
+        jsonw_key(&w, "phase"), jsonw_string(&w, "filter");
+        jsonw_key(&w, "allowed"), jsonw_double(&w, per_mille[f] / 1000.0);
+        jsonw_key(&w, "ef"), jsonw_int(&w, 64);
+        jsonw_key(&w, "recall"), jsonw_double(&w, recall);
+        jsonw_key(&w, "qps"), jsonw_double(&w, (double)nq / best);
+        jsonw_key(&w, "disallowed_returned"), jsonw_int(&w, (long long)wrong);
+        jsonw_object_end(&w);
+        if (log_result(o->dir, &sb)) return die();
+    }
+    strbuf_free(&sb);
+    vector_index_free(ix);
+    return 0;
+}
+
 /* The best of all rounds for one side: exact QPS (max), build seconds (min), and per efSearch
  * its recall and best QPS, in ascending efSearch. */
 #define MAX_EF 64
@@ -259,6 +320,8 @@ typedef struct {
     int nq, n, k, M, efc, identical, nef;
     int ef[MAX_EF];
     double recall[MAX_EF], qps[MAX_EF];
+    int nfilter;
+    double filter_allowed[8], filter_recall[8], filter_qps[8], filter_wrong[8];
 } side_best;
 
 static double field(const cJSON *o, const char *key) {
@@ -279,6 +342,15 @@ static void take(side_best *b, const cJSON *o) {
         b->save_s = field(o, "save_s"), b->load_s = field(o, "load_s");
         b->M = (int)field(o, "M"), b->efc = (int)field(o, "efc");
         b->identical = (int)field(o, "loaded_index_identical");
+    } else if (!strcmp(phase, "filter")) {
+        int i = 0;
+        while (i < b->nfilter && b->filter_allowed[i] != field(o, "allowed")) i++;
+        if (i == 8) return;
+        if (i == b->nfilter) b->nfilter++, b->filter_qps[i] = 0;
+        b->filter_allowed[i] = field(o, "allowed");
+        b->filter_recall[i] = field(o, "recall");
+        b->filter_wrong[i] = field(o, "disallowed_returned");
+        if (field(o, "qps") > b->filter_qps[i]) b->filter_qps[i] = field(o, "qps");
     } else if (!strcmp(phase, "sweep")) {
         int ef = (int)field(o, "ef"), i = 0;
         while (i < b->nef && b->ef[i] < ef) i++;
@@ -367,6 +439,11 @@ static int run_report(const bench_opts *o) {
         printf("  recall %.2f: needle %7.0f QPS (reached at ef %3d)  hnswlib %7.0f QPS (ef %3d)  needle/hnswlib %.2fx\n",
                targets[i], qn, efn, qh, efh, qn / qh);
     }
+    if (needle.nfilter) printf("\nfiltered HNSW search, efSearch 64, first 1000 queries (needle only)\n");
+    for (int i = 0; i < needle.nfilter; i++)
+        printf("  %5.1f%% of ids allowed: recall@%d %.4f against exact filtered search, %7.0f QPS, %d disallowed ids returned\n",
+               100 * needle.filter_allowed[i], needle.k, needle.filter_recall[i], needle.filter_qps[i],
+               (int)needle.filter_wrong[i]);
     int ok = recall64 >= 0.95 && needle.identical;
     printf("\nneedle HNSW recall@10 at efSearch 64: %.4f (target >= 0.95): %s\n", recall64, recall64 >= 0.95 ? "PASS" : "FAIL");
     return ok ? 0 : 1;
@@ -389,9 +466,10 @@ int main(int argc, char **argv) {
     if (!strcmp(argv[1], "exact")) return run_exact(&o);
     if (!strcmp(argv[1], "build")) return run_build(&o);
     if (!strcmp(argv[1], "sweep")) return run_sweep(&o);
+    if (!strcmp(argv[1], "filter")) return run_filter(&o);
     if (!strcmp(argv[1], "report")) return run_report(&o);
 usage:
-    fprintf(stderr, "usage: vector_bench exact|build|sweep|report --dir D [--k 10 --repeat 1 --M 16 --efc 200 "
+    fprintf(stderr, "usage: vector_bench exact|build|sweep|filter|report --dir D [--k 10 --repeat 1 --M 16 --efc 200 "
                     "--efs 16,32,64]\n");
     return 2;
 }
