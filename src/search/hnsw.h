@@ -101,9 +101,9 @@ uint32_t hnsw_greedy(const hnsw *h, hnsw_ctx *c, const float *q, uint32_t ep, in
 int hnsw_search_layer(const hnsw *h, hnsw_ctx *c, const float *q, uint32_t ep, int ef, int level,
                       const vector_filter *filter, int locked);
 
-/* Append n vectors (already normalised for cosine) with their ids, and link them in with
- * `threads` threads (0: OpenMP's default). */
-int hnsw_add(hnsw *h, const float *vectors, const int64_t *ids, size_t n, int threads);
+/* Append n vectors with their ids (normalise: scale the stored copies to unit length, for
+ * cosine), and link them in with `threads` threads (0: OpenMP's default). */
+int hnsw_add(hnsw *h, const float *vectors, const int64_t *ids, size_t n, int normalise, int threads);
 /* Batch search, results as in vector_index.h. */
 int hnsw_search(const hnsw *h, const float *queries, size_t nq, int k, int ef, const vector_filter *filter,
                 int64_t *out_ids, float *out_scores, int threads);

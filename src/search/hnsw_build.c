@@ -180,7 +180,7 @@ static int insert(hnsw *h, hnsw_ctx *c, uint32_t cur) {
 }
 
 /* Copy the new nodes in, draw their levels and give them empty link lists. */
-static int append_nodes(hnsw *h, const float *vectors, const int64_t *ids, size_t n) {
+static int append_nodes(hnsw *h, const float *vectors, const int64_t *ids, size_t n, int normalise) {
     size_t need = h->n + n;
     if (need > UINT32_MAX) return error_set(NEEDLE_EINVAL, "hnsw: %zu nodes exceed the 2^32 limit", need);
     int rc = hnsw_reserve(h, need > h->cap + h->cap / 2 ? need : h->cap + h->cap / 2);
@@ -190,6 +190,7 @@ static int append_nodes(hnsw *h, const float *vectors, const int64_t *ids, size_
     for (size_t i = 0; i < n; i++) {
         size_t node = h->n + i;
         memcpy(hnsw_vector(h, node), vectors + i * (size_t)h->dim, (size_t)h->dim * sizeof(float));
+        if (normalise) vector_normalize(hnsw_vector(h, node), 1, h->dim);
         hnsw_links(h, node, 0)[0] = 0;
         h->ids[node] = ids ? ids[i] : (int64_t)node;
         double level = floor(-log(1.0 - rng_double(&h->level_rng)) * ml);
@@ -204,10 +205,10 @@ static int append_nodes(hnsw *h, const float *vectors, const int64_t *ids, size_
     return 0;
 }
 
-int hnsw_add(hnsw *h, const float *vectors, const int64_t *ids, size_t n, int threads) {
+int hnsw_add(hnsw *h, const float *vectors, const int64_t *ids, size_t n, int normalise, int threads) {
     if (n == 0) return 0;
     size_t start = h->n;
-    int rc = append_nodes(h, vectors, ids, n);
+    int rc = append_nodes(h, vectors, ids, n, normalise);
     if (rc) return rc;
     int nt = threads > 0 ? threads : omp_get_max_threads();
     int err = 0;

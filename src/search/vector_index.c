@@ -1,6 +1,7 @@
 /* vector_index.c — the one interface over exact and HNSW indexes (see include/needle/
  * vector_index.h): configuration, adding vectors and batch search. Cosine is turned into inner
- * product here, once, by normalising vectors as they are added and queries as they arrive, so
+ * product here, once, by normalising the index's own copy of each vector as it is added (no
+ * temporary copy of a large batch) and a copy of the queries as they arrive, so
  * both engines only ever compute inner products. */
 #include "vector_index_impl.h"
 #include "needle/error.h"
@@ -83,43 +84,33 @@ int vector_index_set_ef_search(vector_index *ix, int ef_search) {
 
 void vector_index_set_threads(vector_index *ix, int threads) { ix->cfg.threads = threads > 0 ? threads : 0; }
 
-/* The rows to store or search: the caller's, or a normalised copy for cosine. */
-static int prepare_rows(const vector_index *ix, const float *rows, size_t n, const float **use, float **copy) {
-    *copy = NULL;
-    *use = rows;
-    if (ix->cfg.metric != VECTOR_COSINE || n == 0) return 0;
-    size_t bytes = n * (size_t)ix->cfg.dim * sizeof(float);
-    if (!(*copy = malloc(bytes))) return error_set(NEEDLE_ENOMEM, "vector index: out of memory normalising %zu vectors", n);
-    memcpy(*copy, rows, bytes);
-    vector_normalize(*copy, n, ix->cfg.dim);
-    *use = *copy;
-    return 0;
-}
-
 int vector_index_add(vector_index *ix, const float *vectors, const int64_t *ids, size_t n) {
-    const float *rows;
-    float *copy;
-    int rc = prepare_rows(ix, vectors, n, &rows, &copy);
+    int cosine = ix->cfg.metric == VECTOR_COSINE;
+    if (ix->cfg.kind == VECTOR_HNSW) return hnsw_add(&ix->graph, vectors, ids, n, cosine, ix->cfg.threads);
+    int rc = vector_index_reserve(ix, ix->n + n > 2 * ix->cap ? ix->n + n : 2 * ix->cap);
     if (rc) return rc;
-    if (ix->cfg.kind == VECTOR_HNSW) {
-        rc = hnsw_add(&ix->graph, rows, ids, n, ix->cfg.threads);
-    } else if (!(rc = vector_index_reserve(ix, ix->n + n > 2 * ix->cap ? ix->n + n : 2 * ix->cap))) {
-        size_t dim = (size_t)ix->cfg.dim;
-        memcpy(ix->vectors + ix->n * dim, rows, n * dim * sizeof *rows);
-        for (size_t i = 0; i < n; i++) ix->ids[ix->n + i] = ids ? ids[i] : (int64_t)(ix->n + i);
-        ix->n += n;
-    }
-    free(copy);
-    return rc;
+    size_t dim = (size_t)ix->cfg.dim;
+    float *rows = ix->vectors + ix->n * dim;
+    memcpy(rows, vectors, n * dim * sizeof *rows);
+    if (cosine) vector_normalize(rows, n, ix->cfg.dim);
+    for (size_t i = 0; i < n; i++) ix->ids[ix->n + i] = ids ? ids[i] : (int64_t)(ix->n + i);
+    ix->n += n;
+    return 0;
 }
 
 int vector_index_search(const vector_index *ix, const float *queries, size_t nq, int k, const vector_filter *filter,
                         int64_t *out_ids, float *out_scores) {
     if (k <= 0) return error_set(NEEDLE_EINVAL, "vector index: k %d must be positive", k);
-    const float *q;
-    float *copy;
-    int rc = prepare_rows(ix, queries, nq, &q, &copy);
-    if (rc) return rc;
+    const float *q = queries;
+    float *copy = NULL;
+    int rc = 0;
+    if (ix->cfg.metric == VECTOR_COSINE && nq) {
+        size_t bytes = nq * (size_t)ix->cfg.dim * sizeof(float);
+        if (!(copy = malloc(bytes))) return error_set(NEEDLE_ENOMEM, "vector index: out of memory normalising %zu queries", nq);
+        memcpy(copy, queries, bytes);
+        vector_normalize(copy, nq, ix->cfg.dim);
+        q = copy;
+    }
     if (ix->cfg.kind == VECTOR_HNSW) {
         rc = hnsw_search(&ix->graph, q, nq, k, ix->cfg.ef_search, filter, out_ids, out_scores, ix->cfg.threads);
     } else {
