@@ -2,7 +2,7 @@
 # vector.sh — needle's vector search against FAISS (exact, IndexFlatIP) and hnswlib (HNSW), side
 # by side on the same vectors, in one command:
 #
-#   bench/vector.sh            (ROUNDS=2 by default; VECTOR_BENCH_DIR=bench/out/vector)
+#   bench/vector.sh     (defaults: ROUNDS=2 VECTOR_BENCH_DIR=bench/out/vector SPREAD=1.25)
 #
 # 1. bench/vector_ref.py gen writes 100k base + 10k query vectors of dimension 384 (a seeded,
 #    clustered Gaussian mixture, L2-normalised; see that file) once, for both sides.
@@ -24,6 +24,7 @@ cd "$(dirname "$0")/.."
 unset OPENBLAS_CORETYPE OPENBLAS_L2_SIZE
 DIR=${VECTOR_BENCH_DIR:-bench/out/vector}
 ROUNDS=${ROUNDS:-2}
+SPREAD=${SPREAD:-1.25}
 M=16
 EFC=200
 EFS=16,24,32,48,64,96,128,192,256
@@ -31,7 +32,7 @@ PY=/usr/bin/python3
 BENCH=build/bench/vector_bench
 
 make -s bench
-$PY bench/vector_ref.py gen --dir "$DIR" --n 100000 --nq 10000 --dim 384
+$PY bench/vector_ref.py gen --dir "$DIR" --n 100000 --nq 10000 --dim 384 --spread "$SPREAD"
 rm -f "$DIR/results.jsonl"
 echo "machine: $(nproc) cores; load average before: $(cut -d' ' -f1-3 /proc/loadavg)" | tee "$DIR/machine.txt"
 
