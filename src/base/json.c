@@ -3,6 +3,7 @@
 #include "needle/json.h"
 #include "needle/error.h"
 #include "needle/file.h"
+#include "needle/utf8.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -78,6 +79,15 @@ int json_opt_bool(const cJSON *obj, const char *key, const char *origin, int dfl
     return 0;
 }
 
+int json_opt_id(const cJSON *obj, const char *key, const char *origin, const char **out) {
+    const cJSON *v = field(obj, key);
+    *out = NULL;
+    if (!v) return 0;
+    if (!cJSON_IsString(v)) return wrong_type(origin, key, "a string or an integer");
+    *out = v->valuestring;
+    return 0;
+}
+
 int json_get_int(const cJSON *obj, const char *key, const char *origin, long long *out) {
     if (!field(obj, key)) return missing(origin, key);
     return json_opt_int(obj, key, origin, 0, out);
@@ -128,43 +138,29 @@ void jsonw_object_end(jsonw *w) { close_container(w, '}'); }
 void jsonw_array_begin(jsonw *w) { open_container(w, '['); }
 void jsonw_array_end(jsonw *w) { close_container(w, ']'); }
 
-/* Length of the valid UTF-8 sequence at s (1..4), or 0 when it is invalid. */
-static size_t utf8_valid_len(const unsigned char *s, size_t n) {
-    unsigned c = s[0];
-    size_t len;
-    unsigned min;
-    if (c < 0x80) return 1;
-    if ((c & 0xE0) == 0xC0) { len = 2; min = 0x80; c &= 0x1F; }
-    else if ((c & 0xF0) == 0xE0) { len = 3; min = 0x800; c &= 0x0F; }
-    else if ((c & 0xF8) == 0xF0) { len = 4; min = 0x10000; c &= 0x07; }
-    else return 0;
-    if (len > n) return 0;
-    for (size_t i = 1; i < len; i++) {
-        if ((s[i] & 0xC0) != 0x80) return 0;
-        c = (c << 6) | (s[i] & 0x3F);
-    }
-    if (c < min || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF)) return 0;
-    return len;
-}
-
+/* Write s as a JSON string. Runs of characters that need no escaping are appended in one
+ * piece; an ill-formed UTF-8 subpart is written as one U+FFFD (utf8.h's rule). */
 static void emit_string(jsonw *w, const char *s, size_t n) {
     emit(w, "\"", 1);
     const unsigned char *p = (const unsigned char *)s;
-    size_t i = 0;
+    size_t i = 0, run = 0;
     while (i < n) {
         unsigned char c = p[i];
+        if (c >= 0x20 && c != '"' && c != '\\' && c != 0x7F) {
+            size_t len = c < 0x80 ? 1 : utf8_valid_len(p + i, n - i);
+            if (len) { i += len; continue; }
+        }
+        emit(w, s + run, i - run);
         char esc[8];
         if (c == '"' || c == '\\') { esc[0] = '\\'; esc[1] = (char)c; emit(w, esc, 2); i++; }
         else if (c == '\n') { emit(w, "\\n", 2); i++; }
         else if (c == '\t') { emit(w, "\\t", 2); i++; }
         else if (c == '\r') { emit(w, "\\r", 2); i++; }
         else if (c < 0x20 || c == 0x7F) { snprintf(esc, sizeof esc, "\\u%04x", c); emit(w, esc, 6); i++; }
-        else {
-            size_t len = utf8_valid_len(p + i, n - i);
-            if (len) { emit(w, s + i, len); i += len; }
-            else { emit(w, "\xEF\xBF\xBD", 3); i++; }
-        }
+        else { emit(w, "\xEF\xBF\xBD", 3); utf8_decode(s, n, &i); }
+        run = i;
     }
+    emit(w, s + run, i - run);
     emit(w, "\"", 1);
 }
 
@@ -217,4 +213,26 @@ void jsonw_null(jsonw *w) {
 void jsonw_raw(jsonw *w, const char *json) {
     value_prefix(w);
     emit(w, json, strlen(json));
+}
+
+void jsonw_cjson(jsonw *w, const cJSON *v) {
+    if (cJSON_IsObject(v) || cJSON_IsArray(v)) {
+        int obj = cJSON_IsObject(v);
+        if (obj) jsonw_object_begin(w);
+        else jsonw_array_begin(w);
+        for (const cJSON *c = v->child; c; c = c->next) {
+            if (obj) jsonw_key(w, c->string);
+            jsonw_cjson(w, c);
+        }
+        if (obj) jsonw_object_end(w);
+        else jsonw_array_end(w);
+    } else if (cJSON_IsNumber(v)) {
+        jsonw_double(w, v->valuedouble);
+    } else if (cJSON_IsString(v)) {
+        jsonw_string(w, v->valuestring);
+    } else if (cJSON_IsBool(v)) {
+        jsonw_bool(w, cJSON_IsTrue(v));
+    } else {
+        jsonw_null(w);
+    }
 }

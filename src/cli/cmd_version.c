@@ -1,13 +1,12 @@
 /* cmd_version.c — `needle version`: the version and the libraries this binary links. */
 #include "cli.h"
+#include "needle/version.h"
 
 #include <cblas.h>
 #include <cJSON.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <utf8proc.h>
-
-#define NEEDLE_VERSION "0.1.0"
 
 int cmd_version(int argc, char **argv) {
     static const cli_spec spec = {"needle version", "Print needle's version and its libraries' versions.", NULL, 0, 0};

@@ -14,6 +14,22 @@ typedef struct {
 
 static const command commands[] = {
     {"version", cmd_version, "print the version and the libraries needle was built with"},
+    {"eval trec", cmd_eval_trec, "score a TREC run against qrels with trec_eval's measures (JSON)"},
+    {"eval squad", cmd_eval_squad, "score SQuAD predictions with the official EM/F1 (v1.1 and v2.0)"},
+    {"eval pipeline", cmd_eval_pipeline, "evaluate a pipeline file on SQuAD labels: retriever and reader metrics, JSON/text/HTML"},
+    {"eval report", cmd_eval_report, "render saved pipeline evaluations side by side (text, HTML with charts)"},
+    {"squad split", cmd_squad_split, "split a SQuAD file into training and test files by article (paper)"},
+    {"retriever eval", cmd_retriever_eval, "evaluate a retriever (--bm25) on a BEIR data set (JSON)"},
+    {"index", cmd_index, "add documents to a document store through the preprocessor and rebuild its BM25 index"},
+    {"query", cmd_query, "ask a question: BM25 over a store (--store) or a pipeline file (--pipeline)"},
+    {"model init", cmd_model_init, "create an untrained, HF-initialised model directory of a named size for a tokenizer"},
+    {"model run", cmd_model_run, "run an HF model directory on a batch; write outputs, loss and gradients"},
+    {"tokenize", cmd_tokenize, "JSON lines of text in, Hugging Face token ids and offsets out"},
+    {"tokenizer train", cmd_tokenizer_train, "learn a WordPiece vocabulary from a corpus as Hugging Face does; write a BERT tokenizer"},
+    {"serve", cmd_serve, "serve the HTTP API and the search page over a document store"},
+    {"reader train", cmd_reader_train, "fine-tune an extractive reader on SQuAD-format data (HF Trainer semantics, resumable)"},
+    {"reader predict", cmd_reader_predict, "answer the questions of a SQuAD-format file with a reader (official predictions, top-k answers)"},
+    {"reader eval", cmd_reader_eval, "predict and score a reader: official EM/F1 and top-n accuracy (JSON)"},
 };
 static const int n_commands = (int)(sizeof commands / sizeof commands[0]);
 
