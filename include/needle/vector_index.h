@@ -6,8 +6,9 @@
  *  1. vector_exact_search() searches a float matrix the caller already holds (the dense
  *     retriever trainer's full-corpus evaluation: embed the corpus, then search every query
  *     at once). Queries are taken in blocks, each block is multiplied against corpus blocks
- *     with one cblas_sgemm, and every query keeps its own top-k heap (topk.h), so 10k queries
- *     over 1M passages cost one pass of matrix products and nothing is copied.
+ *     with an sgemm (kernels.h's, cblas_sgemm's contract), and every query keeps its own
+ *     top-k heap (topk.h), so 10k queries over 1M passages cost one pass of matrix products
+ *     and nothing is copied.
  *
  *  2. vector_index is one interface over both kinds of index, so the search pipeline picks
  *     exact or HNSW by configuration: create, add vectors with int64 ids, search a batch,
@@ -65,7 +66,8 @@ static inline int vector_filter_allows(const vector_filter *f, int64_t id) {
 
 /* Exact top-k of nq queries over n corpus rows. ids maps row r to its id (NULL: the id is r).
  * Rows and queries are used as given for VECTOR_IP; for VECTOR_COSINE the scores are divided
- * by both norms (the corpus is not copied). Threads: OpenBLAS's and OpenMP's defaults.
+ * by both norms (the corpus is not copied). Threads: OpenMP's default (one when called
+ * inside a parallel region).
  * Shapes: corpus [n, dim], queries [nq, dim], out_ids/out_scores [nq, k]. */
 int vector_exact_search(const float *corpus, size_t n, int dim, const int64_t *ids, const float *queries,
                         size_t nq, int k, vector_metric metric, const vector_filter *filter, int64_t *out_ids,

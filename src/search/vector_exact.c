@@ -1,18 +1,21 @@
-/* vector_exact.c — exact top-k search by inner product or cosine through BLAS.
+/* vector_exact.c — exact top-k search by inner product or cosine through a BLAS matrix product.
  *
  * Queries are taken in blocks of EXACT_QUERY_BLOCK. For each block the corpus is split into
  * one contiguous range per thread; each thread multiplies the query block by its range, a
- * EXACT_CORPUS_BLOCK of rows at a time, with a single-threaded cblas_sgemm into its own score
- * tile (small enough to stay in its core's cache), and scans the tile straight into its own
- * per-query top-k heaps. The threads' heaps are then merged per query. So there is no serial
- * phase and no synchronisation inside the block, BLAS runs at its single-core best on each
- * core, and the same code serves one query (each thread scans part of the corpus) or 10k.
- * Scanning goes 16 scores at a time and only looks closer at a chunk whose maximum can enter
- * the heap, so for k << n it costs a fraction of the products. Cosine divides the tile by the
- * row norms instead of normalising a copy of the corpus, and a filter is evaluated once per
- * corpus row into a byte mask, not once per (query, row) pair. */
+ * EXACT_CORPUS_BLOCK of rows at a time, into its own score tile (small enough to stay in its
+ * core's cache), and scans the tile straight into its own per-query top-k heaps. The threads'
+ * heaps are then merged per query. So there is no serial phase and no synchronisation inside
+ * the block, and the same code serves one query (each thread scans part of the corpus, with
+ * cblas_sgemv) or 10k. The products go through the project's sgemm (kernels.h: cblas_sgemm's
+ * contract, an AVX-512 micro-kernel because Debian's OpenBLAS runs SSE3 kernels on recent
+ * Xeons, OpenBLAS itself elsewhere), which runs on the calling thread inside this parallel
+ * region. Scanning goes 16 scores at a time and only looks closer at a chunk whose maximum
+ * can enter the heap, so for k << n it costs a fraction of the products. Cosine divides the
+ * tile by the row norms instead of normalising a copy of the corpus, and a filter is
+ * evaluated once per corpus row into a byte mask, not once per (query, row) pair. */
 #include "needle/vector_index.h"
 #include "needle/error.h"
+#include "needle/kernels.h"
 #include "needle/topk.h"
 
 #include <cblas.h>
@@ -94,8 +97,7 @@ static void search_range(const exact_job *j, size_t q0, size_t qb, size_t lo, si
         if (qb == 1)
             cblas_sgemv(CblasRowMajor, CblasNoTrans, (int)cb, j->dim, 1.0f, c, j->dim, q, 1, 0.0f, tile, 1);
         else
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)qb, (int)cb, j->dim, 1.0f, q, j->dim, c, j->dim,
-                        0.0f, tile, (int)cb);
+            gemm(0, 1, (int)qb, (int)cb, j->dim, 1.0f, q, j->dim, c, j->dim, 0.0f, tile, (int)cb);
         for (size_t i = 0; i < qb; i++) {
             float *s = tile + i * cb;
             if (j->corpus_inv) {
