@@ -28,5 +28,10 @@ int metrics_log_open(metrics_log *ml, const char *path, int append);
 /* Write one serialised JSON object followed by a newline, and flush. */
 int metrics_log_write(metrics_log *ml, const char *json_object);
 void metrics_log_close(metrics_log *ml);
+/* Before appending to the log of a resumed run: keep only the lines that are complete JSON
+ * objects whose numeric field `key` is at most `max_value` (so the steps redone after the
+ * resume point are not logged twice, and a line torn by a kill is dropped). Rewrites the file
+ * atomically; a missing file is not an error. */
+int metrics_log_truncate(const char *path, const char *key, double max_value);
 
 #endif

@@ -32,6 +32,10 @@ typedef struct {
     int stride;        /* S: context tokens shared by consecutive windows (HF stride) */
     int hf_early_exit; /* 1: reproduce tokenizers 0.23.x, whose windows stop after the first L
                         * context tokens (see tok_options.hf_early_exit); 0: cover the whole context */
+    int max_query_length; /* > 0: a question longer than this many tokens keeps only its first ones
+                           * (HF run_squad's max_query_length); 0: questions whole (run_qa). The
+                           * question text is cut after the last kept token and re-encoded, which
+                           * gives the same tokens for WordPiece (greedy longest match) */
 } qa_feature_options;
 
 typedef struct {

@@ -1,6 +1,10 @@
 /* log.c — levelled messages on stderr and flushed JSON-lines metric logs (see log.h). */
 #include "needle/log.h"
 #include "needle/error.h"
+#include "needle/file.h"
+#include "needle/strbuf.h"
+
+#include <cJSON.h>
 
 #include <stdarg.h>
 #include <stdlib.h>
@@ -56,4 +60,35 @@ void metrics_log_close(metrics_log *ml) {
     free(ml->path);
     ml->fp = NULL;
     ml->path = NULL;
+}
+
+/* Whether a log line is a complete JSON object whose `key` is a number <= max_value. */
+static int line_kept(const char *line, size_t len, const char *key, double max_value) {
+    cJSON *o = cJSON_ParseWithLength(line, len);
+    const cJSON *v = o ? cJSON_GetObjectItemCaseSensitive(o, key) : NULL;
+    int keep = cJSON_IsObject(o) && cJSON_IsNumber(v) && v->valuedouble <= max_value;
+    cJSON_Delete(o);
+    return keep;
+}
+
+int metrics_log_truncate(const char *path, const char *key, double max_value) {
+    char *text;
+    size_t len;
+    int rc = file_read_all(path, &text, &len);
+    if (rc == NEEDLE_ENOTFOUND) return 0;
+    if (rc) return rc;
+    strbuf out;
+    strbuf_init(&out);
+    for (size_t pos = 0; pos < len && !rc;) {
+        const char *nl = memchr(text + pos, '\n', len - pos);
+        size_t end = nl ? (size_t)(nl - text) : len;
+        if (nl && line_kept(text + pos, end - pos, key, max_value)) /* an unterminated last line was torn */
+            rc = strbuf_append(&out, text + pos, end - pos + 1);
+        pos = end + 1;
+    }
+    if (rc) rc = error_set(rc, "%s: out of memory", path);
+    else if (out.len != len) rc = file_write_atomic(path, out.data ? out.data : "", out.len);
+    strbuf_free(&out);
+    free(text);
+    return rc;
 }

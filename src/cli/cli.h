@@ -44,4 +44,8 @@ int cmd_model_run(int argc, char **argv);
 int cmd_tokenize(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 
+int cmd_reader_train(int argc, char **argv);
+int cmd_reader_predict(int argc, char **argv);
+int cmd_reader_eval(int argc, char **argv);
+
 #endif

@@ -22,6 +22,9 @@ static const command commands[] = {
     {"model run", cmd_model_run, "run an HF model directory on a batch; write outputs, loss and gradients"},
     {"tokenize", cmd_tokenize, "JSON lines of text in, Hugging Face token ids and offsets out"},
     {"serve", cmd_serve, "serve the HTTP API and the search page over a document store"},
+    {"reader train", cmd_reader_train, "fine-tune an extractive reader on SQuAD-format data (HF Trainer semantics, resumable)"},
+    {"reader predict", cmd_reader_predict, "answer the questions of a SQuAD-format file with a reader (official predictions, top-k answers)"},
+    {"reader eval", cmd_reader_eval, "predict and score a reader: official EM/F1 and top-n accuracy (JSON)"},
 };
 static const int n_commands = (int)(sizeof commands / sizeof commands[0]);
 

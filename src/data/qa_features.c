@@ -76,6 +76,23 @@ static void label(const tok_encoding *e, int cs, int ce, int s_char, int e_char,
     *ep = te + 1;
 }
 
+/* Cut each question after its first max_tokens tokens (encoded alone, without special
+ * tokens): the kept text ends where the last kept token's offsets end. */
+static int truncate_questions(const tokenizer *tk, int max_tokens, const char **q, size_t *ql, int n, int threads) {
+    tok_windows *w = calloc((size_t)(n ? n : 1), sizeof *w);
+    if (!w) return error_set(NEEDLE_ENOMEM, "out of memory truncating %d questions", n);
+    tok_options to = tok_options_default();
+    to.add_special_tokens = 0;
+    int rc = tokenizer_encode_batch(tk, n, q, ql, NULL, NULL, &to, w, threads);
+    for (int i = 0; i < n && !rc; i++) {
+        const tok_encoding *e = &w[i].w[0];
+        if (e->n > max_tokens) ql[i] = utf8_byte_offset(q[i], ql[i], (size_t)e->offsets[2 * (max_tokens - 1) + 1]);
+    }
+    for (int i = 0; i < n; i++) tok_windows_free(&w[i]);
+    free(w);
+    return rc ? error_prefix(rc, "truncating questions to %d tokens: ", max_tokens) : 0;
+}
+
 int qa_features_add(qa_features *f, const tokenizer *tk, const qa_feature_options *opt, const qa_example *ex, int n,
                     int first_index, int threads) {
     if (opt->max_length != f->len)
@@ -91,6 +108,7 @@ int qa_features_add(qa_features *f, const tokenizer *tk, const qa_feature_option
         c[i] = ex[i].context;
         cl[i] = ex[i].context_len;
     }
+    if (!rc && opt->max_query_length > 0) rc = truncate_questions(tk, opt->max_query_length, q, ql, n, threads);
     tok_options to = tok_options_default();
     to.truncation = TOK_TRUNCATE_ONLY_SECOND;
     to.max_length = opt->max_length;

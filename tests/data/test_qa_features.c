@@ -141,7 +141,7 @@ TEST(qa_features_match_hf_run_qa) {
     if (!fx.tk || !fx.rows) { fixture_free(&fx); return; }
     qa_features f;
     qa_features_init(&f, 384);
-    qa_feature_options opt = {384, 128, 1}; /* the fixtures were made by tokenizers 0.23.2 */
+    qa_feature_options opt = {384, 128, 1, 0}; /* the fixtures were made by tokenizers 0.23.2 */
     /* Two calls, to check that appending keeps example indices and earlier rows. */
     CHECK_OK(qa_features_add(&f, fx.tk, &opt, fx.s.ex, 100, 0, 2));
     CHECK_OK(qa_features_add(&f, fx.tk, &opt, fx.s.ex + 100, fx.s.n - 100, 100, 2));
@@ -166,7 +166,7 @@ TEST(qa_features_full_coverage_windows) {
     if (!fx.tk || !fx.rows) { fixture_free(&fx); return; }
     qa_features f;
     qa_features_init(&f, 384);
-    qa_feature_options opt = {384, 128, 0};
+    qa_feature_options opt = {384, 128, 0, 0};
     CHECK_OK(qa_features_add(&f, fx.tk, &opt, fx.s.ex, fx.s.n, 0, 2));
     tok_options plain = tok_options_default();
     plain.add_special_tokens = 0;
@@ -219,7 +219,7 @@ TEST(qa_features_no_answer_and_bad_question) {
     if (!tk) return;
     qa_features f;
     qa_features_init(&f, 16);
-    qa_feature_options opt = {16, 4, 0};
+    qa_feature_options opt = {16, 4, 0, 0};
     /* "  Who?" is stripped like question.lstrip(); the answer "paris" is not in the text. */
     const char *ctx = "the capital of france is paris and it is large and old and very beautiful in the spring";
     qa_example ex = {"  \twho?", ctx, strlen("  \twho?"), strlen(ctx), -1, -1};
