@@ -6,6 +6,8 @@
 #ifndef NEEDLE_CLI_H
 #define NEEDLE_CLI_H
 
+#include "needle/trainer.h"
+
 typedef enum { OPT_STRING, OPT_INT, OPT_DOUBLE, OPT_FLAG } cli_opt_kind;
 
 typedef struct {
@@ -34,13 +36,34 @@ int cli_fail(void);
 /* Turn a parse result into an exit status for early return: 0 for --help, 2 for misuse. */
 int cli_parse_exit(int parse_result);
 
+/* The trainer's options as every training command spells them (train_cli.c). Set the
+ * defaults in a train_cli, append its options to a command's table with train_cli_opts
+ * (room for TRAIN_CLI_N_OPTS more entries), check them after parsing with train_cli_check (an
+ * exit status, 0 to go on), and run with train_cli_run, which prints the outcome and returns
+ * the exit status (128 + signal when interrupted). */
+typedef struct {
+    int batch, accum, epochs, max_steps, warmup_steps, decay_all, no_shuffle, seed, eval_every, patience, ckpt_every,
+        keep, resume, threads;
+    double lr, warmup_proportion, weight_decay, max_grad_norm;
+    const char *metric, *log, *save_dir;
+} train_cli;
+#define TRAIN_CLI_N_OPTS 21
+int train_cli_opts(train_cli *t, cli_opt *opts, int n);
+int train_cli_check(const train_cli *t);
+trainer_options train_cli_options(const train_cli *t);
+int train_cli_run(const trainer_task *task, const train_cli *t, trainer_result *res);
+
 int cmd_version(int argc, char **argv);
 int cmd_eval_trec(int argc, char **argv);
 int cmd_retriever_eval(int argc, char **argv);
+int cmd_retriever_train(int argc, char **argv);
+int cmd_retriever_mine(int argc, char **argv);
+int cmd_retriever_embed(int argc, char **argv);
 int cmd_index(int argc, char **argv);
 int cmd_query(int argc, char **argv);
 int cmd_eval_squad(int argc, char **argv);
 int cmd_model_run(int argc, char **argv);
+int cmd_model_create(int argc, char **argv);
 int cmd_tokenize(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 

@@ -242,7 +242,8 @@ int biencoder_embed(biencoder *b, bienc_side side, size_t n, const char *const *
     model *m = biencoder_model(b, side);
     int D = biencoder_dim(b), maxT = side == BIENC_QUERY ? b->cfg.max_query_len : b->cfg.max_passage_len;
     if (batch < 1) return error_set(NEEDLE_EINVAL, "embedding batch %d: must be at least 1", batch);
-    int rc = model_alloc(m, batch, maxT, MODEL_INFER);
+    int rc = 0;
+    if (m->train || !m->acts || m->max_B < batch || m->max_T < maxT) rc = model_alloc(m, batch, maxT, MODEL_INFER);
     if (rc) return rc;
     bienc_tokens tk;
     bienc_tokens_init(&tk);
