@@ -20,6 +20,9 @@ int dir_exists(const char *path);
 int dir_make(const char *path);
 /* Join a directory and a name into a malloc'ed string. */
 char *path_join(const char *dir, const char *name);
+/* Read a text file and split it into lines (without "\n" or "\r\n"; no empty last line for
+ * a final line break): *lines point into *text; free both. */
+int file_read_lines(const char *path, char **text, char ***lines, size_t *n);
 /* Copy a file (atomically at the destination). */
 int file_copy(const char *src, const char *dst);
 

@@ -129,6 +129,14 @@ int model_load(model *m, const char *dir, model_head head, int num_labels, uint6
  * weights, zero biases, unit LayerNorm weights, zero padding_idx rows. Takes ownership of
  * cfg->json. */
 int model_create(model *m, const model_config *cfg, uint64_t seed);
+/* Set L, C (= E), NH = C/64 and F = 4C from a named size of Google's BERT miniatures: tiny
+ * (L 2, H 128), mini (4, 256), small (4, 512), medium (8, 512), base (12, 768). */
+int model_size_apply(const char *name, model_config *c);
+/* A new model directory at out_dir (which must not hold a model yet) for the tokenizer in
+ * tokenizer_dir: cfg's vocabulary size and pad_token_id are set from the tokenizer, the
+ * model is created with HF's initialisation from `seed` (model_create) and saved
+ * (model_save), and the tokenizer's files are copied beside it. Takes ownership of cfg->json. */
+int model_init_dir(model_config *cfg, const char *tokenizer_dir, const char *out_dir, uint64_t seed);
 /* Write config.json and model.safetensors (F32, HF names, tied decoder not written). */
 int model_save(const model *m, const char *dir);
 void model_free(model *m);

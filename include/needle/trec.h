@@ -21,6 +21,7 @@
 
 #include <stddef.h>
 
+#include "needle/json.h"
 #include "needle/strbuf.h"
 #include "needle/strtab.h"
 
@@ -94,7 +95,8 @@ int trec_eval_query(const trec_run *run, const trec_run_query *results, const tr
                     const trec_qrels_query *judged, double value[TREC_N_MEASURES], size_t *num_rel_ret);
 /* Evaluate a run against qrels. Fails when no query of the qrels has results. */
 int trec_evaluate(const trec_qrels *qrels, const trec_run *run, trec_summary *out);
-/* The summary as a JSON object {"map": ..., ..., "num_q": N, ...} into out. */
-int trec_summary_json(const trec_summary *s, strbuf *out);
+/* The summary's members ("map": ..., ..., "num_q": N, ...) into an object open in w, so
+ * that callers can add their own members around them. */
+void trec_summary_json(const trec_summary *s, jsonw *w);
 
 #endif

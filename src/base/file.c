@@ -169,6 +169,30 @@ int file_write_atomic(const char *path, const void *data, size_t len) {
     return atomic_file_commit(&af);
 }
 
+int file_read_lines(const char *path, char **text, char ***lines, size_t *n) {
+    size_t len;
+    *lines = NULL;
+    *n = 0;
+    int rc = file_read_all(path, text, &len);
+    if (rc) return rc;
+    size_t cap = 1;
+    for (size_t i = 0; i < len; i++) cap += (*text)[i] == '\n';
+    if (!(*lines = malloc(cap * sizeof **lines))) {
+        free(*text);
+        *text = NULL;
+        return error_set(NEEDLE_ENOMEM, "%s: out of memory for %zu lines", path, cap);
+    }
+    for (char *p = *text; p < *text + len;) {
+        char *nl = memchr(p, '\n', (size_t)(*text + len - p));
+        char *end = nl ? nl : *text + len;
+        if (end > p && end[-1] == '\r') end[-1] = 0;
+        *end = 0;
+        (*lines)[(*n)++] = p;
+        p = nl ? nl + 1 : *text + len;
+    }
+    return 0;
+}
+
 int file_copy(const char *src, const char *dst) {
     char *data;
     size_t len;

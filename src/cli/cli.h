@@ -63,8 +63,9 @@ int cmd_index(int argc, char **argv);
 int cmd_query(int argc, char **argv);
 int cmd_eval_squad(int argc, char **argv);
 int cmd_model_run(int argc, char **argv);
-int cmd_model_create(int argc, char **argv);
+int cmd_model_init(int argc, char **argv);
 int cmd_tokenize(int argc, char **argv);
+int cmd_tokenizer_train(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 
 int cmd_reader_train(int argc, char **argv);

@@ -32,7 +32,14 @@ int cmd_eval_trec(int argc, char **argv) {
     strbuf out;
     strbuf_init(&out);
     rc = trec_evaluate(&qrels, &run, &s);
-    if (!rc) rc = trec_summary_json(&s, &out);
+    if (!rc) {
+        jsonw w;
+        jsonw_init(&w, &out);
+        jsonw_object_begin(&w);
+        trec_summary_json(&s, &w);
+        jsonw_object_end(&w);
+        rc = w.err ? error_set(NEEDLE_ENOMEM, "out of memory") : 0;
+    }
     if (!rc) printf("%s\n", out.data);
     strbuf_free(&out);
     trec_run_free(&run);

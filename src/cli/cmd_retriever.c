@@ -5,6 +5,7 @@
 #include "needle/bm25_beir.h"
 #include "needle/error.h"
 #include "needle/file.h"
+#include "needle/json.h"
 #include "needle/log.h"
 
 #include <stdio.h>
@@ -13,12 +14,19 @@
 #include <unistd.h>
 
 typedef struct {
-    const char *corpus, *queries, *qrels, *run_out;
+    const char *corpus, *queries, *qrels, *run_out, *metrics_log;
     int top_k;
 } retriever_eval_args;
 
-/* Evaluate the run text against the qrels, print the JSON, and save the run if asked. */
-static int report(const retriever_eval_args *a, const trec_qrels *qrels, const strbuf *run_text, const char *extra_json) {
+typedef struct {
+    const char *fields;
+    double k1, b;
+    const bm25_index *ix;
+} bm25_settings;
+
+/* Evaluate the run text against the qrels; print the measures and the retriever's settings
+ * as one JSON object (also appended to --metrics-log), and save the run if asked. */
+static int report(const retriever_eval_args *a, const trec_qrels *qrels, const strbuf *run_text, const bm25_settings *bs) {
     trec_run run;
     int rc = trec_run_parse(run_text->data ? run_text->data : "", run_text->len, "the run", &run);
     if (rc) return rc;
@@ -26,12 +34,47 @@ static int report(const retriever_eval_args *a, const trec_qrels *qrels, const s
     strbuf out;
     strbuf_init(&out);
     rc = trec_evaluate(qrels, &run, &s);
-    if (!rc) rc = trec_summary_json(&s, &out);
-    if (!rc && a->run_out) rc = file_write_atomic(a->run_out, run_text->data ? run_text->data : "", run_text->len);
     if (!rc) {
-        out.data[out.len - 1] = 0; /* drop the closing brace to add the run's settings */
-        printf("%s, %s}\n", out.data, extra_json);
+        jsonw w;
+        jsonw_init(&w, &out);
+        jsonw_object_begin(&w);
+        trec_summary_json(&s, &w);
+        jsonw_key(&w, "retriever");
+        jsonw_string(&w, "bm25");
+        jsonw_key(&w, "fields");
+        jsonw_string(&w, bs->fields);
+        jsonw_key(&w, "k1");
+        jsonw_double(&w, bs->k1);
+        jsonw_key(&w, "b");
+        jsonw_double(&w, bs->b);
+        jsonw_key(&w, "top_k");
+        jsonw_int(&w, a->top_k);
+        jsonw_key(&w, "num_docs");
+        jsonw_int(&w, bm25_index_num_docs(bs->ix));
+        jsonw_key(&w, "num_terms");
+        jsonw_int(&w, (long long)bm25_index_num_terms(bs->ix));
+        for (int f = 0; f < bm25_index_num_fields(bs->ix); f++) {
+            uint32_t dc;
+            uint64_t total;
+            char key[64];
+            bm25_index_field_stats(bs->ix, f, &dc, &total);
+            snprintf(key, sizeof key, "%s_total_terms", bm25_index_field_name(bs->ix, f));
+            jsonw_key(&w, key);
+            jsonw_int(&w, (long long)total);
+        }
+        jsonw_object_end(&w);
+        if (w.err) rc = error_set(NEEDLE_ENOMEM, "out of memory");
     }
+    if (!rc && a->run_out) rc = file_write_atomic(a->run_out, run_text->data ? run_text->data : "", run_text->len);
+    if (!rc && a->metrics_log) {
+        metrics_log ml;
+        rc = metrics_log_open(&ml, a->metrics_log, 1);
+        if (!rc) {
+            rc = metrics_log_write(&ml, out.data);
+            metrics_log_close(&ml);
+        }
+    }
+    if (!rc) printf("%s\n", out.data);
     strbuf_free(&out);
     trec_run_free(&run);
     return rc;
@@ -43,9 +86,10 @@ static int eval_bm25(const retriever_eval_args *a, const trec_qrels *qrels, cons
     if (!strcmp(fields, "flat")) multifield = 0;
     else if (!strcmp(fields, "title,text")) multifield = 1;
     else return error_set(NEEDLE_EINVAL, "--fields: '%s'; use flat (title + text in one field) or title,text", fields);
-    char tmp[64] = "";
+    char tmp[512] = "";
     if (!index_path) {
-        snprintf(tmp, sizeof tmp, "/tmp/needle-bm25-%ld.idx", (long)getpid());
+        const char *dir = getenv("TMPDIR");
+        snprintf(tmp, sizeof tmp, "%s/needle-bm25-%ld.idx", dir && *dir ? dir : "/tmp", (long)getpid());
         index_path = tmp;
     }
     size_t n_docs;
@@ -62,19 +106,8 @@ static int eval_bm25(const retriever_eval_args *a, const trec_qrels *qrels, cons
     strbuf_init(&run);
     rc = bm25_beir_run(ix, queries, nq, qrels, (size_t)a->top_k, &o, 1, "needle-bm25", &run);
     if (!rc) {
-        char extra[256];
-        uint32_t dc;
-        uint64_t total = 0, t;
-        for (int f = 0; f < bm25_index_num_fields(ix); f++) {
-            bm25_index_field_stats(ix, f, &dc, &t);
-            if (!strcmp(bm25_index_field_name(ix, f), "contents")) total = t;
-        }
-        snprintf(extra, sizeof extra,
-                 "\"retriever\": \"bm25\", \"fields\": \"%s\", \"k1\": %g, \"b\": %g, \"top_k\": %d, \"num_docs\": %u, "
-                 "\"num_terms\": %llu, \"contents_total_terms\": %llu",
-                 multifield ? "title,text" : "flat", k1, b, a->top_k, bm25_index_num_docs(ix),
-                 (unsigned long long)bm25_index_num_terms(ix), (unsigned long long)total);
-        rc = report(a, qrels, &run, extra);
+        bm25_settings bs = {multifield ? "title,text" : "flat", k1, b, ix};
+        rc = report(a, qrels, &run, &bs);
     }
     strbuf_free(&run);
     bm25_index_close(ix);
@@ -82,7 +115,7 @@ static int eval_bm25(const retriever_eval_args *a, const trec_qrels *qrels, cons
 }
 
 int cmd_retriever_eval(int argc, char **argv) {
-    retriever_eval_args a = {NULL, NULL, NULL, NULL, 1000};
+    retriever_eval_args a = {NULL, NULL, NULL, NULL, NULL, 1000};
     int bm25 = 0;
     double k1 = 0.9, b = 0.4;
     const char *fields = "flat", *index_path = NULL;
@@ -93,6 +126,7 @@ int cmd_retriever_eval(int argc, char **argv) {
         {"qrels", OPT_STRING, &a.qrels, "BEIR qrels tsv (with header) or TREC qrels", 1},
         {"top-k", OPT_INT, &a.top_k, "documents retrieved per query", 0},
         {"run-out", OPT_STRING, &a.run_out, "also write the run (TREC form) to this file", 0},
+        {"metrics-log", OPT_STRING, &a.metrics_log, "append the JSON result as one line to this file", 0},
         {"k1", OPT_DOUBLE, &k1, "BM25 k1", 0},
         {"b", OPT_DOUBLE, &b, "BM25 b", 0},
         {"fields", OPT_STRING, &fields, "flat (title + \" \" + text, one field) or title,text (multifield)", 0},

@@ -120,7 +120,7 @@ int trec_qrels_read(const char *path, trec_qrels *q) {
         }
         int rel;
         if (n != (beir ? 3 : 4) || parse_int(f[beir ? 2 : 3], &rel)) {
-            rc = error_set(NEEDLE_EFORMAT, "%s: line %zu: expected %s", path, line_no,
+            rc = error_set(NEEDLE_EFORMAT, "%s:%zu: expected %s", path, line_no,
                            beir ? "\"query-id<TAB>corpus-id<TAB>score\" with an integer score"
                                 : "\"qid iter docno rel\" with an integer rel");
             break;
@@ -189,12 +189,12 @@ int trec_run_parse(const char *text, size_t len, const char *origin, trec_run *r
         char *end;
         double score = n == 6 ? strtod(f[4], &end) : 0;
         if (n != 6 || *end || end == f[4] || !isfinite(score)) {
-            rc = error_set(NEEDLE_EFORMAT, "%s: line %zu: expected \"qid Q0 docno rank score tag\" with a numeric score", origin,
+            rc = error_set(NEEDLE_EFORMAT, "%s:%zu: expected \"qid Q0 docno rank score tag\" with a numeric score", origin,
                            line_no);
             break;
         }
         rc = trec_run_add(r, f[0], f[2], score);
-        if (rc) error_prefix(rc, "%s: line %zu: ", origin, line_no);
+        if (rc) error_prefix(rc, "%s:%zu: ", origin, line_no);
     }
     free(buf);
     if (!rc) rc = check_duplicates(r, origin);

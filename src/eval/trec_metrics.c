@@ -1,6 +1,7 @@
 /* trec_metrics.c — trec_eval's measures (see trec.h for the rules), computed per query from
  * the ranked relevance list exactly as trec_eval's form_res_rels.c and m_*.c do, then
  * averaged over the queries of the qrels (trec_eval -c). */
+#define _GNU_SOURCE /* qsort_r */
 #include "needle/error.h"
 #include "needle/json.h"
 #include "needle/trec.h"
@@ -13,13 +14,13 @@ const char *const trec_measure_names[TREC_N_MEASURES] = {
     "map", "recip_rank", "P_5", "P_10", "recall_10", "recall_100", "recall_1000", "ndcg_cut_10", "ndcg_cut_100",
 };
 
-static const trec_run *sort_run;
 /* trec_eval's comp_sim_docno: score descending, then docno descending. */
-static int cmp_rank(const void *a, const void *b) {
+static int cmp_rank(const void *a, const void *b, void *run) {
     const trec_result *x = a, *y = b;
+    const strtab *docs = &((const trec_run *)run)->docs;
     if (x->score > y->score) return -1;
     if (x->score < y->score) return 1;
-    return strcmp(strtab_str(&sort_run->docs, y->doc), strtab_str(&sort_run->docs, x->doc));
+    return strcmp(strtab_str(docs, y->doc), strtab_str(docs, x->doc));
 }
 
 /* The judgement of a document (a string of the run) in a query's sorted judgements:
@@ -67,8 +68,7 @@ int trec_eval_query(const trec_run *run, const trec_run_query *results, const tr
     }
     qsort(ideal, n_ideal, sizeof *ideal, cmp_int_desc);
     if (n) memcpy(ranked, results->r, n * sizeof *ranked);
-    sort_run = run;
-    qsort(ranked, n, sizeof *ranked, cmp_rank);
+    qsort_r(ranked, n, sizeof *ranked, cmp_rank, (void *)run);
     size_t rel_ret = 0;
     double ap = 0;
     for (size_t i = 0; i < n; i++) {
@@ -134,22 +134,17 @@ int trec_evaluate(const trec_qrels *qrels, const trec_run *run, trec_summary *ou
     return 0;
 }
 
-int trec_summary_json(const trec_summary *s, strbuf *out) {
-    jsonw w;
-    jsonw_init(&w, out);
-    jsonw_object_begin(&w);
+void trec_summary_json(const trec_summary *s, jsonw *w) {
     for (int m = 0; m < TREC_N_MEASURES; m++) {
-        jsonw_key(&w, trec_measure_names[m]);
-        jsonw_double(&w, s->value[m]);
+        jsonw_key(w, trec_measure_names[m]);
+        jsonw_double(w, s->value[m]);
     }
-    jsonw_key(&w, "num_q");
-    jsonw_int(&w, (long long)s->num_q);
-    jsonw_key(&w, "num_ret");
-    jsonw_int(&w, (long long)s->num_ret);
-    jsonw_key(&w, "num_rel");
-    jsonw_int(&w, (long long)s->num_rel);
-    jsonw_key(&w, "num_rel_ret");
-    jsonw_int(&w, (long long)s->num_rel_ret);
-    jsonw_object_end(&w);
-    return w.err ? error_set(NEEDLE_ENOMEM, "trec: out of memory writing JSON") : 0;
+    jsonw_key(w, "num_q");
+    jsonw_int(w, (long long)s->num_q);
+    jsonw_key(w, "num_ret");
+    jsonw_int(w, (long long)s->num_ret);
+    jsonw_key(w, "num_rel");
+    jsonw_int(w, (long long)s->num_rel);
+    jsonw_key(w, "num_rel_ret");
+    jsonw_int(w, (long long)s->num_rel_ret);
 }

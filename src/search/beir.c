@@ -30,8 +30,9 @@ static int corpus_line(void *ctx, const cJSON *obj, const char *origin) {
     int rc = get_id(obj, origin, &id);
     if (!rc) rc = json_opt_string(obj, "title", origin, "", &title);
     if (!rc) rc = json_get_string(obj, "text", origin, &text);
-    if (!rc) rc = c->fn(c->ctx, id, title, text);
-    return rc;
+    if (rc) return rc;
+    rc = c->fn(c->ctx, id, title, text);
+    return rc ? error_prefix(rc, "%s: ", origin) : 0;
 }
 
 int beir_corpus_read(const char *path, beir_doc_fn fn, void *ctx) {

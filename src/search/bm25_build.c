@@ -6,6 +6,7 @@
  * few hundred megabytes — and each document's field lengths go into one byte each. Writing
  * sorts the terms, re-codes every list into 128-document blocks with a skip table of block
  * bounds, and streams the sections through an atomic file. */
+#define _GNU_SOURCE /* qsort_r */
 #include "needle/bm25.h"
 #include "needle/error.h"
 #include "needle/file.h"
@@ -186,9 +187,8 @@ int bm25_builder_add(bm25_builder *b, const char *doc_id, const char *const *fie
 
 /* ---- writing ---- */
 
-static const strtab *sort_tab;
-static int cmp_str_ids(const void *a, const void *b) {
-    return strcmp(strtab_str(sort_tab, *(const uint32_t *)a), strtab_str(sort_tab, *(const uint32_t *)b));
+static int cmp_str_ids(const void *a, const void *b, void *tab) {
+    return strcmp(strtab_str(tab, *(const uint32_t *)a), strtab_str(tab, *(const uint32_t *)b));
 }
 
 static int pad8(FILE *fp, uint64_t *pos) {
@@ -260,10 +260,8 @@ int bm25_builder_write(bm25_builder *b, const char *path) {
     }
     for (uint32_t i = 0; i < n_terms; i++) term_order[i] = i;
     for (uint32_t i = 0; i < n_docs; i++) doc_order[i] = i;
-    sort_tab = &b->terms;
-    qsort(term_order, n_terms, sizeof *term_order, cmp_str_ids);
-    sort_tab = &b->doc_ids;
-    qsort(doc_order, n_docs, sizeof *doc_order, cmp_str_ids);
+    qsort_r(term_order, n_terms, sizeof *term_order, cmp_str_ids, &b->terms);
+    qsort_r(doc_order, n_docs, sizeof *doc_order, cmp_str_ids, &b->doc_ids);
 
     if ((rc = atomic_file_open(&af, path))) goto done;
     FILE *fp = af.fp;

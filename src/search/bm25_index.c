@@ -1,6 +1,6 @@
 /* bm25_index.c — opens a BM25 index file memory-mapped and checks it before use: magic,
- * version, header checksum, file size, and that every section and every posting list lies
- * inside the file, so that a foreign, truncated or corrupt file gives a clear error instead
+ * version, header checksum, file size, and that every section, posting list and block lies
+ * inside the file with increasing documents, so that a foreign, truncated or corrupt file gives a clear error instead
  * of a crash during search. Look-ups (terms, document ids) are binary searches over the
  * sorted tables the writer stored, so opening costs no rebuilding. */
 #include "needle/bm25.h"
@@ -28,6 +28,13 @@ static int check_lists(bm25_index *ix) {
             nb * sizeof(bm25_block_meta) > ix->postings_size - lm->offset)
             return error_set(NEEDLE_EFORMAT, "%s: posting list %llu is out of bounds; the index is corrupt, rebuild it",
                              ix->path, (unsigned long long)i);
+        const bm25_block_meta *bm = (const bm25_block_meta *)(ix->postings + lm->offset);
+        uint64_t data_size = ix->postings_size - lm->offset - nb * sizeof(bm25_block_meta);
+        for (uint64_t k = 0; k < nb; k++)
+            if (bm[k].offset >= data_size || bm[k].last_doc >= h->n_docs || (k && bm[k].last_doc <= bm[k - 1].last_doc) ||
+                (k && bm[k].offset <= bm[k - 1].offset) || !bm[k].max_tf)
+                return error_set(NEEDLE_EFORMAT, "%s: block %llu of posting list %llu is corrupt; rebuild the index", ix->path,
+                                 (unsigned long long)k, (unsigned long long)i);
     }
     return 0;
 }

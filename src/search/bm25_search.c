@@ -6,8 +6,9 @@
  * cheapest cursors whose bounds together cannot lift a document above θ become
  * "non-essential": candidates come only from the others, and non-essential lists are probed
  * (skipping whole blocks through the skip table) only while the running score plus their
- * remaining bound could still beat θ. Bounds come from each list's and block's highest tf
- * and shortest length, which bound the score for any k1 and b.
+ * remaining bound could still beat θ — first with the lists' bounds, then, before a block is
+ * decoded, with that block's bound. Bounds come from each list's and block's highest tf and
+ * shortest length, which bound the score for any k1 and b.
  *
  * Both searches compute a document's score the same way — per field a double sum of the
  * float term scores in query order, rounded to float, then the fields summed likewise —
@@ -31,6 +32,7 @@ typedef struct {
     const uint8_t *norms;
     const float *cache;
     uint32_t n_blocks, df, blk, n, pos, doc;
+    int pending;      /* blk was moved to but not decoded yet (docs[], tfs[], doc are stale) */
     int field, order; /* order: position in the canonical (field, query term) order */
     float weight, max_score;
     uint32_t docs[BM25_BLOCK], tfs[BM25_BLOCK];
@@ -111,6 +113,7 @@ static void cursor_decode(cursor *c) {
     }
     c->pos = 0;
     c->doc = c->docs[0];
+    c->pending = 0;
 }
 
 static void cursor_next(cursor *c) {
@@ -125,9 +128,10 @@ static void cursor_next(cursor *c) {
     cursor_decode(c);
 }
 
-/* Move to the first posting with document >= target. */
-static void cursor_seek(cursor *c, uint32_t target) {
-    if (c->doc >= target) return;
+/* Move to the block that holds the first posting >= target without decoding it. Returns 0
+ * when the list has no such posting (the cursor is then at its end). */
+static int cursor_skip_blocks(cursor *c, uint32_t target) {
+    if (!c->pending && c->doc >= target) return c->doc != END_DOC;
     if (c->blocks[c->blk].last_doc < target) {
         uint32_t lo = c->blk + 1, hi = c->n_blocks;
         while (lo < hi) {
@@ -138,13 +142,27 @@ static void cursor_seek(cursor *c, uint32_t target) {
         if (lo >= c->n_blocks) {
             c->blk = c->n_blocks;
             c->doc = END_DOC;
-            return;
+            c->pending = 0;
+            return 0;
         }
         c->blk = lo;
-        cursor_decode(c);
+        c->pending = 1;
     }
+    return 1;
+}
+
+/* Move to the first posting with document >= target. */
+static void cursor_seek(cursor *c, uint32_t target) {
+    if (!cursor_skip_blocks(c, target)) return;
+    if (c->pending) cursor_decode(c);
     while (c->docs[c->pos] < target) c->pos++;
     c->doc = c->docs[c->pos];
+}
+
+/* The score bound of the cursor's current block. */
+static inline float block_bound(const cursor *c) {
+    const bm25_block_meta *bm = &c->blocks[c->blk];
+    return bm25_term_score(c->weight, c->cache[bm->min_norm], bm->max_tf);
 }
 
 static inline float cursor_score(const cursor *c) {
@@ -344,6 +362,12 @@ int bm25_search(bm25_searcher *s, const char *query, size_t k, const bm25_query_
         int ok = allowed(opts, d);
         for (int i = first_ess - 1; i >= 0 && ok; i--) {
             if ((partial + s->ub[i]) * BOUND_MARGIN <= theta) { ok = 0; break; }
+            if (!cursor_skip_blocks(cs[i], d)) continue;
+            /* before decoding a block, try the bound with this list's block maximum */
+            if (cs[i]->pending && (partial + s->ub[i] - cs[i]->max_score + block_bound(cs[i])) * BOUND_MARGIN <= theta) {
+                ok = 0;
+                break;
+            }
             cursor_seek(cs[i], d);
             if (cs[i]->doc == d) {
                 float sc = cursor_score(cs[i]);

@@ -14,8 +14,11 @@
  *
  * utf8proc supplies categories and grapheme classes; the Word_Break values derived from
  * scripts (Katakana, Hiragana, Han, Hebrew, Complex_Context) come from range tables below,
- * taken from Unicode's Scripts.txt and LineBreak.txt. Emoji follow Lucene's rule loosely:
- * Extended_Pictographic characters at or above U+1F000, or any followed by U+FE0F. */
+ * taken from Unicode's Scripts.txt and LineBreak.txt. Lucene makes a token of every
+ * character with the Emoji property (so ©, ® and ™ are terms; on SciFact this accounts for
+ * all 44 tokens by which Anserini's count exceeded an emoji-blind tokenizer's): below U+1F000
+ * the Emoji=Yes ranges of emoji-data.txt are listed here (keycap bases #, * and digits only
+ * with U+20E3), above it utf8proc's Extended_Pictographic class stands in for them. */
 #include "needle/analyzer.h"
 
 #include <stdint.h>
@@ -78,6 +81,25 @@ static const cp_range aletter_extra[] = {
     {0xAB5B, 0xAB5B},
 };
 
+/* Emoji=Yes below U+1F000 (emoji-data.txt), keycap bases excluded. */
+static const cp_range emoji_bmp[] = {
+    {0x00A9, 0x00A9}, {0x00AE, 0x00AE}, {0x203C, 0x203C}, {0x2049, 0x2049}, {0x2122, 0x2122}, {0x2139, 0x2139},
+    {0x2194, 0x2199}, {0x21A9, 0x21AA}, {0x231A, 0x231B}, {0x2328, 0x2328}, {0x23CF, 0x23CF}, {0x23E9, 0x23F3},
+    {0x23F8, 0x23FA}, {0x24C2, 0x24C2}, {0x25AA, 0x25AB}, {0x25B6, 0x25B6}, {0x25C0, 0x25C0}, {0x25FB, 0x25FE},
+    {0x2600, 0x2604}, {0x260E, 0x260E}, {0x2611, 0x2611}, {0x2614, 0x2615}, {0x2618, 0x2618}, {0x261D, 0x261D},
+    {0x2620, 0x2620}, {0x2622, 0x2623}, {0x2626, 0x2626}, {0x262A, 0x262A}, {0x262E, 0x262F}, {0x2638, 0x263A},
+    {0x2640, 0x2640}, {0x2642, 0x2642}, {0x2648, 0x2653}, {0x265F, 0x2660}, {0x2663, 0x2663}, {0x2665, 0x2666},
+    {0x2668, 0x2668}, {0x267B, 0x267B}, {0x267E, 0x267F}, {0x2692, 0x2697}, {0x2699, 0x2699}, {0x269B, 0x269C},
+    {0x26A0, 0x26A1}, {0x26A7, 0x26A7}, {0x26AA, 0x26AB}, {0x26B0, 0x26B1}, {0x26BD, 0x26BE}, {0x26C4, 0x26C5},
+    {0x26C8, 0x26C8}, {0x26CE, 0x26CF}, {0x26D1, 0x26D1}, {0x26D3, 0x26D4}, {0x26E9, 0x26EA}, {0x26F0, 0x26F5},
+    {0x26F7, 0x26FA}, {0x26FD, 0x26FD}, {0x2702, 0x2702}, {0x2705, 0x2705}, {0x2708, 0x270D}, {0x270F, 0x270F},
+    {0x2712, 0x2712}, {0x2714, 0x2714}, {0x2716, 0x2716}, {0x271D, 0x271D}, {0x2721, 0x2721}, {0x2728, 0x2728},
+    {0x2733, 0x2734}, {0x2744, 0x2744}, {0x2747, 0x2747}, {0x274C, 0x274C}, {0x274E, 0x274E}, {0x2753, 0x2755},
+    {0x2757, 0x2757}, {0x2763, 0x2764}, {0x2795, 0x2797}, {0x27A1, 0x27A1}, {0x27B0, 0x27B0}, {0x27BF, 0x27BF},
+    {0x2934, 0x2935}, {0x2B05, 0x2B07}, {0x2B1B, 0x2B1C}, {0x2B50, 0x2B50}, {0x2B55, 0x2B55}, {0x3030, 0x3030},
+    {0x303D, 0x303D}, {0x3297, 0x3297}, {0x3299, 0x3299},
+};
+
 static const unsigned char ascii_class[128] = {
     ['0'] = WB_NUMERIC, ['1'] = WB_NUMERIC, ['2'] = WB_NUMERIC, ['3'] = WB_NUMERIC, ['4'] = WB_NUMERIC,
     ['5'] = WB_NUMERIC, ['6'] = WB_NUMERIC, ['7'] = WB_NUMERIC, ['8'] = WB_NUMERIC, ['9'] = WB_NUMERIC,
@@ -120,9 +142,10 @@ static int wb_class(int32_t c) {
     if (IN(c, hebrew_ranges)) return WB_HEBREW;
     if (cat == UTF8PROC_CATEGORY_PC) return WB_ENL;
     if (bc == UTF8PROC_BOUNDCLASS_REGIONAL_INDICATOR) return WB_RI;
-    if (bc == UTF8PROC_BOUNDCLASS_EXTENDED_PICTOGRAPHIC || bc == UTF8PROC_BOUNDCLASS_E_ZWG ||
-        bc == UTF8PROC_BOUNDCLASS_E_BASE || bc == UTF8PROC_BOUNDCLASS_E_BASE_GAZ ||
-        bc == UTF8PROC_BOUNDCLASS_GLUE_AFTER_ZWJ || bc == UTF8PROC_BOUNDCLASS_E_MODIFIER)
+    if (c < 0x1F000 ? IN(c, emoji_bmp)
+                    : bc == UTF8PROC_BOUNDCLASS_EXTENDED_PICTOGRAPHIC || bc == UTF8PROC_BOUNDCLASS_E_ZWG ||
+                          bc == UTF8PROC_BOUNDCLASS_E_BASE || bc == UTF8PROC_BOUNDCLASS_E_BASE_GAZ ||
+                          bc == UTF8PROC_BOUNDCLASS_GLUE_AFTER_ZWJ)
         return WB_EMOJI;
     if ((cat >= UTF8PROC_CATEGORY_LU && cat <= UTF8PROC_CATEGORY_LO) || cat == UTF8PROC_CATEGORY_NL ||
         IN(c, aletter_extra))
@@ -231,16 +254,6 @@ static size_t scan_emoji(const char *text, size_t len, unit u) {
     return end;
 }
 
-static int is_emoji_start(const char *text, size_t len, unit u) {
-    if (u.cp >= 0x1F000) return 1;
-    int32_t c;
-    for (size_t p = u.start + decode(text, len, u.start, &c); p < u.end;) {
-        p += decode(text, len, p, &c);
-        if (c == 0xFE0F) return 1;
-    }
-    return 0;
-}
-
 /* Emit [start, end), cut into pieces of at most STANDARD_MAX_TOKEN_UTF16 UTF-16 units. */
 static int emit_token(const char *text, size_t len, size_t start, size_t end, standard_token_fn emit, void *ctx) {
     size_t piece = start, units = 0;
@@ -273,7 +286,7 @@ int standard_tokenize(const char *text, size_t len, standard_token_fn emit, void
                 end = v.end;
         } else if (u.cls == WB_HAN || u.cls == WB_HIRAGANA) {
             end = u.end;
-        } else if (u.cls == WB_EMOJI && is_emoji_start(text, len, u)) {
+        } else if (u.cls == WB_EMOJI) {
             end = scan_emoji(text, len, u);
         } else if ((u.cp == '#' || u.cp == '*') && u.end - u.start >= 4 && !memcmp(text + u.end - 3, "\xE2\x83\xA3", 3)) {
             end = u.end; /* keycap sequence: # or * + U+FE0F + U+20E3 */

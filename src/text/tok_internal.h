@@ -322,6 +322,11 @@ struct tokenizer {
  * tokens (tokenizer_vocab.c). */
 int tokenizer_finish(tokenizer *tk, const char *origin);
 
+/* Word i of a word_counts table (insertion order) with its count (word_counts.c; for the
+ * trainer, wordpiece_train.c). */
+struct word_counts;
+const char *word_counts_word(const struct word_counts *wc, size_t i, size_t *len, uint64_t *count);
+
 /* Legacy layouts (tokenizer_legacy.c): vocab.txt (+ tokenizer_config.json) and
  * vocab.json + merges.txt (+ tokenizer_config.json) in a directory. */
 int tokenizer_load_wordpiece_dir(const char *dir, tokenizer **out);

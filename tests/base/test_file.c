@@ -50,3 +50,27 @@ TEST(dir_make_creates_parents) {
     CHECK_OK(dir_make(deep));
     free(deep);
 }
+
+TEST(file_read_lines_splits_lf_and_crlf) {
+    char *path = path_join(test_tmpdir(), "lines.txt");
+    CHECK_OK(file_write_atomic(path, "a\r\n\nb c\nlast", 13));
+    char *text, **lines;
+    size_t n;
+    CHECK_OK(file_read_lines(path, &text, &lines, &n));
+    CHECK_INT(n, 4);
+    if (n == 4) {
+        CHECK_STR(lines[0], "a");
+        CHECK_STR(lines[1], "");
+        CHECK_STR(lines[2], "b c");
+        CHECK_STR(lines[3], "last");
+    }
+    free(text);
+    free(lines);
+    CHECK_OK(file_write_atomic(path, "x\n", 2));
+    CHECK_OK(file_read_lines(path, &text, &lines, &n));
+    CHECK_INT(n, 1);
+    free(text);
+    free(lines);
+    CHECK_ERR(file_read_lines("/nonexistent/v.txt", &text, &lines, &n), NEEDLE_ENOTFOUND, "/nonexistent/v.txt");
+    free(path);
+}

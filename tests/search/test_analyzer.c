@@ -106,6 +106,8 @@ TEST(standard_tokenizer_lucene_emoji) {
     CHECK_TOKENS("3️⃣", "3️⃣");
     CHECK_TOKENS("poo💩poo", "poo|💩|poo");
     CHECK_TOKENS("💩中國💩", "💩|中|國|💩");
+    /* every Emoji=Yes character is a token, ☆ (not an emoji) is not */
+    CHECK_TOKENS("Vectibix® ©2020 ☆ ↔ x™", "Vectibix|®|©|2020|↔|x|™");
 }
 
 TEST(standard_tokenizer_uax29_rules) {
