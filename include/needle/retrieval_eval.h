@@ -68,6 +68,9 @@ const trec_qrels *retrieval_eval_qrels(const retrieval_eval *e);
  * caller) receives the ranking. Leaves b's models with inference buffers. */
 int retrieval_eval_run(retrieval_eval *e, biencoder *b, cJSON **metrics, trec_run *run);
 
+/* MRR@10: trec_eval's recip_rank over each query's 10 best results (ranked as trec_eval
+ * ranks: score descending, then docno descending). */
+int retrieval_mrr_at_10(const trec_qrels *qrels, const trec_run *run, double *mrr);
 /* The metrics object of any run against qrels (used for BM25 and hybrid runs too). */
 int retrieval_metrics(const trec_qrels *qrels, const trec_run *run, cJSON **metrics);
 

@@ -136,31 +136,14 @@ int dense_search(biencoder *b, const dense_corpus *dc, size_t nq, const char *co
 
 /* ---------------------------------------------------------------- metrics */
 
-static const trec_run *order_run;
-
-/* trec_eval's ranking: score descending, then docno descending. */
-static int cmp_trec(const void *a, const void *b) {
-    const trec_result *x = a, *y = b;
-    if (x->score != y->score) return x->score > y->score ? -1 : 1;
-    return strcmp(strtab_str(&order_run->docs, y->doc), strtab_str(&order_run->docs, x->doc));
-}
-
-/* MRR@10: trec_eval's recip_rank over each query's 10 best results. */
-static int mrr_at_10(const trec_qrels *qrels, const trec_run *run, double *mrr) {
+int retrieval_mrr_at_10(const trec_qrels *qrels, const trec_run *run, double *mrr) {
     trec_run top;
     trec_run_init(&top);
     int rc = 0;
     for (uint32_t q = 0; q < run->qids.count && !rc; q++) {
-        const trec_run_query *rq = &run->q[q];
-        trec_result *sorted = malloc((rq->n ? rq->n : 1) * sizeof *sorted);
-        if (!sorted) {
-            rc = error_set(NEEDLE_ENOMEM, "out of memory");
-            break;
-        }
-        memcpy(sorted, rq->r, rq->n * sizeof *sorted);
-        order_run = run;
-        qsort(sorted, rq->n, sizeof *sorted, cmp_trec);
-        for (size_t i = 0; i < rq->n && i < 10 && !rc; i++)
+        trec_result *sorted;
+        if ((rc = trec_run_ranked(run, q, &sorted))) break;
+        for (size_t i = 0; i < run->q[q].n && i < 10 && !rc; i++)
             rc = trec_run_add(&top, strtab_str(&run->qids, q), strtab_str(&run->docs, sorted[i].doc), sorted[i].score);
         free(sorted);
     }
@@ -176,7 +159,7 @@ int retrieval_metrics(const trec_qrels *qrels, const trec_run *run, cJSON **metr
     trec_summary s;
     double mrr10 = 0;
     int rc = trec_evaluate(qrels, run, &s);
-    if (!rc) rc = mrr_at_10(qrels, run, &mrr10);
+    if (!rc) rc = retrieval_mrr_at_10(qrels, run, &mrr10);
     if (rc) return rc;
     cJSON *o = cJSON_CreateObject();
     int ok = o != NULL;

@@ -23,6 +23,15 @@ static int cmp_rank(const void *a, const void *b, void *run) {
     return strcmp(strtab_str(docs, y->doc), strtab_str(docs, x->doc));
 }
 
+int trec_run_ranked(const trec_run *run, uint32_t q, trec_result **out) {
+    size_t n = run->q[q].n;
+    *out = malloc((n ? n : 1) * sizeof **out);
+    if (!*out) return error_set(NEEDLE_ENOMEM, "trec: out of memory");
+    memcpy(*out, run->q[q].r, n * sizeof **out);
+    qsort_r(*out, n, sizeof **out, cmp_rank, (void *)run);
+    return 0;
+}
+
 /* The judgement of a document (a string of the run) in a query's sorted judgements:
  * rel >= 0 judged, -2 in the qrels but negative (unjudged), -1 absent. */
 static int relevance(const trec_qrels *qrels, const trec_qrels_query *judged, const char *docno) {

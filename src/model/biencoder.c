@@ -5,6 +5,7 @@
  * Embedding sorts each block of texts by token length and cuts batches that are padded only
  * to their own longest row (sentence-transformers sorts the same way): a corpus of mixed
  * lengths then costs little more than its real tokens. Results go back to input order. */
+#define _GNU_SOURCE /* qsort_r */
 #include "needle/biencoder.h"
 #include "needle/error.h"
 #include "needle/strbuf.h"
@@ -226,12 +227,11 @@ int biencoder_pool_backward(const biencoder *b, model *m, const int32_t *mask, c
 
 /* ---------------------------------------------------------------- embedding */
 
-/* qsort's comparator reads the lengths of the block being sorted. */
-static _Thread_local const int *sort_len;
-
-static int by_length_desc(const void *a, const void *b) {
+/* Longest first, then input order; `len` holds the rows' lengths. */
+static int by_length_desc(const void *a, const void *b, void *len) {
+    const int *l = len;
     int x = *(const int *)a, y = *(const int *)b;
-    if (sort_len[x] != sort_len[y]) return sort_len[y] - sort_len[x];
+    if (l[x] != l[y]) return l[y] - l[x];
     return x - y;
 }
 
@@ -263,8 +263,7 @@ int biencoder_embed(biencoder *b, bienc_side side, size_t n, const char *const *
             len[i] = 0;
             for (int t = 0; t < tk.T; t++) len[i] += tk.mask[(size_t)i * tk.T + t];
         }
-        sort_len = len;
-        qsort(order, (size_t)nb, sizeof *order, by_length_desc);
+        qsort_r(order, (size_t)nb, sizeof *order, by_length_desc, len);
         for (int first = 0; first < nb && !rc; first += batch) {
             int B = nb - first < batch ? nb - first : batch, T = len[order[first]] ? len[order[first]] : 1;
             for (int r = 0; r < B; r++) {
