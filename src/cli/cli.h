@@ -53,6 +53,10 @@ int train_cli_check(const train_cli *t);
 trainer_options train_cli_options(const train_cli *t);
 int train_cli_run(const trainer_task *task, const train_cli *t, trainer_result *res);
 
+/* The name a retriever's embeddings get in a document store unless --name says otherwise: the
+ * model directory's own name ("models/dpr-scifact/" -> "dpr-scifact"), written into buf. */
+const char *cli_retriever_name(const char *dir, char *buf, size_t cap);
+
 int cmd_version(int argc, char **argv);
 int cmd_eval_trec(int argc, char **argv);
 int cmd_retriever_eval(int argc, char **argv);

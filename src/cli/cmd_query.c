@@ -1,13 +1,16 @@
-/* cmd_query.c — `needle query`: BM25 search of a document store with metadata filters,
- * printed as JSON (id, score, content, meta of each hit). */
+/* cmd_query.c — `needle query`: search a document store with BM25, or densely with a fine-tuned
+ * retriever over the embeddings `needle retriever embed` stored (--dense), with metadata
+ * filters; printed as JSON (id, score, content, meta of each hit). */
 #include "cli.h"
 #include "needle/error.h"
 #include "needle/json.h"
 #include "needle/log.h"
+#include "needle/search_dense.h"
 #include "needle/search_store.h"
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 static void write_hits(const char *query, const search_hit *hits, size_t n) {
     strbuf sb;
@@ -39,17 +42,38 @@ static void write_hits(const char *query, const search_hit *hits, size_t n) {
     strbuf_free(&sb);
 }
 
+/* Dense search with the retriever in `model` over its embeddings `name` in the store. */
+static int query_dense(docstore *ds, const char *model, const char *name, const char *query, size_t k, const char *filters,
+                       search_hit *hits, size_t *n) {
+    biencoder b;
+    docstore_embeddings e = {0};
+    int rc = biencoder_open(&b, model, NULL, 0);
+    if (rc) return rc;
+    rc = docstore_embeddings_load(ds, name, filters, &e);
+    if (rc == NEEDLE_ENOTFOUND)
+        error_prefix(rc, "fill the store's embeddings first with `needle retriever embed --store %s --model %s --name %s`: ",
+                     docstore_path(ds), model, name);
+    if (!rc) rc = search_store_dense(ds, &b, &e, query, k, hits, n);
+    docstore_embeddings_free(&e);
+    biencoder_free(&b);
+    tokenizer_thread_cleanup();
+    return rc;
+}
+
 int cmd_query(int argc, char **argv) {
-    const char *store = NULL, *filters = NULL;
+    const char *store = NULL, *filters = NULL, *dense = NULL, *name = NULL;
     int top_k = 10;
     const cli_opt opts[] = {
         {"store", OPT_STRING, &store, "the document store file (its BM25 index is FILE.bm25)", 1},
         {"top-k", OPT_INT, &top_k, "number of documents to return", 0},
         {"filters", OPT_STRING, &filters, "metadata filters, Haystack syntax, e.g. '{\"year\": {\"$gte\": 2020}}'", 0},
+        {"dense", OPT_STRING, &dense, "search densely with this retriever (its embeddings filled by needle retriever embed)", 0},
+        {"name", OPT_STRING, &name, "with --dense: the embeddings' name in the store (default: the model directory's name)", 0},
         {NULL, 0, NULL, NULL, 0}};
-    const cli_spec spec = {"needle query --store FILE \"QUESTION\" [--top-k N] [--filters JSON]",
-                           "Search the store's BM25 index (built by needle index) for the best documents, restricted to those "
-                           "matching the filters, and print them as JSON: id, score, content, meta.",
+    const cli_spec spec = {"needle query --store FILE \"QUESTION\" [--top-k N] [--filters JSON] [--dense MODEL [--name NAME]]",
+                           "Search the store's BM25 index (built by needle index) — or, with --dense, the embeddings of a "
+                           "fine-tuned retriever (exact search) — for the best documents, restricted to those matching the "
+                           "filters, and print them as JSON: id, score, content, meta.",
                            opts, 1, 1};
     char *pos[1];
     int npos, rc = cli_parse(&spec, argc, argv, pos, &npos);
@@ -62,9 +86,16 @@ int cmd_query(int argc, char **argv) {
     bm25_index *ix = NULL;
     search_hit *hits = calloc((size_t)top_k, sizeof *hits);
     size_t n = 0;
-    char *bm25 = search_store_bm25_path(store);
+    char *bm25 = search_store_bm25_path(store), namebuf[256];
     long long count;
     if (!hits || !bm25) { rc = error_set(NEEDLE_ENOMEM, "out of memory"); goto done; }
+    if (dense) {
+        if (!(rc = docstore_open(&ds, store, DOCSTORE_READONLY)))
+            rc = query_dense(ds, dense, name ? name : cli_retriever_name(dense, namebuf, sizeof namebuf), pos[0], (size_t)top_k,
+                             filters, hits, &n);
+        if (!rc) write_hits(pos[0], hits, n);
+        goto done;
+    }
     if ((rc = docstore_open(&ds, store, DOCSTORE_READONLY)) || (rc = bm25_index_open(&ix, bm25))) goto done;
     if ((rc = docstore_count(ds, NULL, &count))) goto done;
     if ((unsigned long long)count != bm25_index_num_docs(ix))

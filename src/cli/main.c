@@ -17,6 +17,8 @@ static const command commands[] = {
     {"eval trec", cmd_eval_trec, "score a TREC run against qrels with trec_eval's measures (JSON)"},
     {"eval squad", cmd_eval_squad, "score SQuAD predictions with the official EM/F1 (v1.1 and v2.0)"},
     {"retriever eval", cmd_retriever_eval, "evaluate a retriever (--bm25, --model, --hybrid) on a BEIR data set (JSON)"},
+    {"retriever embed", cmd_retriever_embed, "fill a document store's embeddings with a dense retriever's passage encoder"},
+    {"retriever mine", cmd_retriever_mine, "DPR training data with BM25- or dense-mined hard negatives from SQuAD or BEIR data"},
     {"retriever train", cmd_retriever_train, "fine-tune a dense retriever (DPR or shared encoder) on DPR data or BEIR qrels"},
     {"index", cmd_index, "add documents to a document store through the preprocessor and rebuild its BM25 index"},
     {"query", cmd_query, "search a document store with BM25 and metadata filters (JSON)"},
