@@ -26,6 +26,8 @@ typedef struct {
     double k1, b;
     const char *model;               /* dense */
     int batch;
+    const char *layout, *pooling, *similarity, *passage_input;
+    int max_query_len, max_passage_len;
     const char *fusion;              /* hybrid */
     int rrf_k;
     double alpha;
@@ -216,7 +218,13 @@ static int evaluate(const eval_args *a, int bm25, int hybrid) {
     if (rc) return rc;
     if (bm25 || hybrid) rc = run_bm25(a, &qrels, &ix, &br);
     dense_info di = {&b, 0};
-    if (!rc && a->model && !(rc = biencoder_open(&b, a->model, NULL, 0))) {
+    bienc_config want = {0};
+    want.max_query_len = a->max_query_len, want.max_passage_len = a->max_passage_len;
+    if (!rc && a->layout) rc = bienc_layout_parse(a->layout, &want.layout);
+    if (!rc && a->pooling) rc = bienc_pooling_parse(a->pooling, &want.pooling);
+    if (!rc && a->similarity) rc = bienc_similarity_parse(a->similarity, &want.similarity);
+    if (!rc && a->passage_input) rc = bienc_input_parse(a->passage_input, &want.passage_input);
+    if (!rc && a->model && !(rc = biencoder_open(&b, a->model, &want, 0))) {
         have_b = 1;
         rc = run_dense(a, &b, &dr, &di.seconds);
     }
@@ -260,6 +268,13 @@ int cmd_retriever_eval(int argc, char **argv) {
         {"fields", OPT_STRING, &a.fields, "BM25 fields: flat (title + \" \" + text, one field) or title,text (multifield)", 0},
         {"index", OPT_STRING, &a.index_path, "keep the BM25 index at this path (default: a temporary file)", 0},
         {"batch", OPT_INT, &a.batch, "dense: texts per embedding batch", 0},
+        {"encoders", OPT_STRING, &a.layout, "dense: override the model's layout, dpr or shared (e.g. to evaluate a plain "
+                                            "checkpoint as it will be fine-tuned)", 0},
+        {"pooling", OPT_STRING, &a.pooling, "dense: override the pooling (cls, mean, pooler)", 0},
+        {"similarity", OPT_STRING, &a.similarity, "dense: override the similarity (dot, cosine)", 0},
+        {"passage-input", OPT_STRING, &a.passage_input, "dense: override the passage input (pair, concat)", 0},
+        {"max-query-len", OPT_INT, &a.max_query_len, "dense: override the query length in tokens", 0},
+        {"max-passage-len", OPT_INT, &a.max_passage_len, "dense: override the passage length in tokens", 0},
         {"fusion", OPT_STRING, &a.fusion, "hybrid: rrf (reciprocal rank fusion, 1/(k + rank)) or weighted (min-max "
                                           "normalised scores, (1 - alpha) x BM25 + alpha x dense)", 0},
         {"rrf-k", OPT_INT, &a.rrf_k, "hybrid: the k of reciprocal rank fusion", 0},

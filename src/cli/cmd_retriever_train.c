@@ -116,6 +116,10 @@ static int train(const retr_args *a, const train_cli *t) {
              bienc_layout_name(b.cfg.layout), bienc_pooling_name(b.cfg.pooling), bienc_similarity_name(b.cfg.similarity),
              b.cfg.scale, b.cfg.max_query_len, b.cfg.max_passage_len, bienc_input_name(b.cfg.passage_input), a->loss,
              o.num_positives, o.num_hard_negatives, o.num_other_negatives, o.chunk);
+    size_t bytes = 0;
+    for (int i = 0; i < rt.n_models; i++) bytes += model_bytes(rt.models[i]);
+    log_info("retriever: %.2f GB for parameters, gradients and training activations (+ AdamW moments: 2 x parameters); "
+             "--chunk N bounds the activations to N rows per side", bytes / 1e9);
     trainer_task task = retriever_task_bind(&rt);
     trainer_result res;
     status = train_cli_run(&task, t, &res);

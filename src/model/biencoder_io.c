@@ -5,7 +5,8 @@
  * Settings are resolved in one order everywhere: what the caller asks for, then needle's
  * retriever.json, then what the layout's own files say (1_Pooling/config.json, ...), then
  * the layout's defaults. A BERT-family model that becomes a DPR encoder is rebuilt as a
- * DPR model (same base tensors, no pooler), so it saves as the class transformers loads. */
+ * DPR model (same base tensors, no pooler), and a DPR encoder that becomes a shared encoder as
+ * a BertModel, so each saves as the class its layout's loader expects. */
 #include "needle/biencoder.h"
 #include "needle/error.h"
 #include "needle/file.h"
@@ -162,16 +163,10 @@ static int read_st(const char *dir, bienc_config *c, char **model_dir) {
 
 /* ---------------------------------------------------------------- models */
 
-/* Rebuild a BERT-family encoder as a DPR question (context 0) or context (1) encoder. */
-static int to_dpr(model *m, int context, uint64_t seed) {
-    model_config c = m->cfg;
+/* Rebuild `m` under another configuration of the same encoder (the base tensors copied by
+ * their names inside the base model), e.g. a BERT checkpoint as a DPR encoder. */
+static int rebuild(model *m, model_config c, uint64_t seed) {
     c.json = m->cfg.json ? cJSON_Duplicate(m->cfg.json, 1) : NULL;
-    c.family = MODEL_DPR;
-    c.dpr_context = context;
-    c.head = MODEL_HEAD_ENCODER;
-    c.projection_dim = 0;
-    c.has_pooler = 0;
-    snprintf(c.model_type, sizeof c.model_type, "dpr");
     model n;
     int rc = model_create(&n, &c, seed);
     if (rc) return rc;
@@ -181,7 +176,7 @@ static int to_dpr(model *m, int context, uint64_t seed) {
         model_param *src = NULL;
         for (int k = 0; k < m->n_params && !src; k++)
             if (m->params[k].in_base && !strcmp(m->params[k].name + m->params[k].base_len, base)) src = &m->params[k];
-        if (!src || src->numel != p->numel) rc = error_set(NEEDLE_EFORMAT, "converting to a DPR encoder: no tensor '%s'", base);
+        if (!src || src->numel != p->numel) rc = error_set(NEEDLE_EFORMAT, "converting the encoder: no tensor '%s'", base);
         else memcpy(p->data, src->data, p->numel * sizeof *p->data);
     }
     if (rc) {
@@ -191,6 +186,30 @@ static int to_dpr(model *m, int context, uint64_t seed) {
     model_free(m);
     *m = n;
     return 0;
+}
+
+/* A BERT-family encoder as a DPR question (context 0) or context (1) encoder: what
+ * transformers' DPR classes hold, the pooler dropped. */
+static int to_dpr(model *m, int context, uint64_t seed) {
+    model_config c = m->cfg;
+    c.family = MODEL_DPR;
+    c.dpr_context = context;
+    c.head = MODEL_HEAD_ENCODER;
+    c.projection_dim = 0;
+    c.has_pooler = 0;
+    snprintf(c.model_type, sizeof c.model_type, "dpr");
+    return rebuild(m, c, seed);
+}
+
+/* A DPR encoder (without projection) as the plain BertModel sentence-transformers loads. */
+static int dpr_to_bert(model *m, uint64_t seed) {
+    model_config c = m->cfg;
+    c.family = MODEL_BERT;
+    c.dpr_context = 0;
+    c.head = MODEL_HEAD_ENCODER;
+    c.has_pooler = 0;
+    snprintf(c.model_type, sizeof c.model_type, "bert");
+    return rebuild(m, c, seed);
 }
 
 static int load_side(biencoder *b, int side, const char *dir, uint64_t seed) {
@@ -266,6 +285,8 @@ int biencoder_open(biencoder *b, const char *dir, const bienc_config *want, uint
     if (c.layout == BIENC_DPR && c.pooling != BIENC_POOL_POOLER)
         for (int s = 0; s < 2 && !rc; s++)
             if (b->enc[s].cfg.family == MODEL_BERT) rc = to_dpr(&b->enc[s], s, seed);
+    if (c.layout == BIENC_SHARED && b->enc[0].cfg.family == MODEL_DPR && !b->enc[0].cfg.projection_dim)
+        rc = dpr_to_bert(&b->enc[0], seed);
     if (rc) goto done;
     if (c.layout == BIENC_SHARED) {
         b->tok[1] = b->tok[0];
