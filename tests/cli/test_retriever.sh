@@ -2,7 +2,8 @@
 # test_retriever.sh — the dense retriever commands end to end on a tiny BERT (model init over
 # bert-base-uncased's tokenizer) and an 8-document BEIR set written here:
 #  - retriever mine: BEIR qrels -> DPR JSON lines with BM25 hard negatives that are never the
-#    judged document nor the query's own id;
+#    judged document nor the query's own id, and with a dense retriever (a JSON array);
+#  - MarginMSE training on teacher scores carried by the data;
 #  - retriever train: a shared encoder (MultipleNegativesRankingLoss) on the mined file with
 #    full-corpus evaluation, saved as a sentence-transformers directory; DPR encoders on a
 #    top-level JSON array, saved as DPRQuestionEncoder / DPRContextEncoder with tokenizers;
@@ -48,7 +49,8 @@ test "$(wc -l < "$T/mined.jsonl")" -eq 3
 grep '"question":"Which cells secrete insulin?"' "$T/mined.jsonl" > "$T/q2"
 grep -q '"positive_ctxs":\[{"title":"Insulin"' "$T/q2"
 if sed 's/.*hard_negative_ctxs//' "$T/q2" | grep -q '"passage_id":"d3"'; then echo "positive mined as negative"; exit 1; fi
-if sed 's/.*hard_negative_ctxs//' "$T/mined.jsonl" | grep -q '"passage_id":"q1"'; then echo "query id not left out"; exit 1; fi
+if grep 'use light in chloroplasts' "$T/mined.jsonl" | sed 's/.*hard_negative_ctxs//' | grep -q '"passage_id":"q1"'; then
+    echo "query id not left out"; exit 1; fi
 grep -q '"score":' "$T/q2"
 
 # a shared encoder with MNRL, evaluated on the whole corpus, saved for sentence-transformers
@@ -76,6 +78,28 @@ grep -q '"DPRQuestionEncoder"' "$T/dpr/query_encoder/config.json"
 grep -q '"DPRContextEncoder"' "$T/dpr/passage_encoder/config.json"
 test -s "$T/dpr/query_encoder/tokenizer.json"
 test -s "$T/dpr/passage_encoder/tokenizer.json"
+
+# dense mining with the trained shared encoder: the same exclusions as BM25's
+$N retriever mine --dense "$T/st" --corpus $B/corpus.jsonl --queries $B/queries.jsonl --qrels $B/qrels.tsv \
+    --num-hard-negatives 3 --out "$T/dense-mined.json" 2> "$T/err"
+grep -q "3 records written" "$T/err"
+head -c 1 "$T/dense-mined.json" | grep -q '\['
+grep -q '"hard_negative_ctxs":\[{' "$T/dense-mined.json"
+grep 'use light in chloroplasts' "$T/dense-mined.json" | sed 's/.*hard_negative_ctxs//' > "$T/q1"
+grep -q '"passage_id":"d' "$T/q1"
+if grep -q '"passage_id":"q1"\|"passage_id":"d1"' "$T/q1"; then echo "query id or positive mined"; exit 1; fi
+
+# MarginMSE on teacher scores in the data; a positive without one is an error naming the line
+printf '%s\n' '{"question": "insulin cells", "positive_ctxs": [{"title": "Insulin", "text": "Beta cells secrete insulin.", "ce_score": 9.5}], "hard_negative_ctxs": [{"title": "Glucagon", "text": "Alpha cells secrete glucagon.", "ce_score": 2.0}]}' \
+    '{"question": "immune antigens", "positive_ctxs": [{"title": "Vaccines", "text": "Vaccines carry antigens.", "ce_score": 8}], "hard_negative_ctxs": [{"title": "Insulin", "text": "Beta cells secrete insulin.", "ce_score": -1.5}]}' \
+    > "$T/teacher.jsonl"
+$N retriever train --init "$T/init" --encoders shared --loss margin-mse --score-field ce_score --train "$T/teacher.jsonl" \
+    --batch-size 2 --max-steps 1 --save-dir "$T/mmse" > "$T/sum.json"
+grep -q '"steps":1' "$T/sum.json"
+sed 's/"ce_score": 8}/"other": 8}/' "$T/teacher.jsonl" > "$T/teacher-bad.jsonl"
+if $N retriever train --init "$T/init" --encoders shared --loss margin-mse --score-field ce_score --train "$T/teacher-bad.jsonl" \
+    --batch-size 2 --max-steps 1 --save-dir "$T/mmse-bad" 2> "$T/err" > /dev/null; then exit 1; fi
+grep -q 'teacher-bad.jsonl:2: MarginMSE needs a teacher score ("ce_score")' "$T/err"
 
 # evaluation: dense, and hybrid with each component's measures
 $N retriever eval --model "$T/st" --corpus $B/corpus.jsonl --queries $B/queries.jsonl --qrels $B/qrels.tsv \
