@@ -9,7 +9,8 @@
 #    top-level JSON array, saved as DPRQuestionEncoder / DPRContextEncoder with tokenizers;
 #  - retriever eval --model / --hybrid; retriever embed into a store, then query --dense;
 #  - resident memory does not grow with the training file: a 200 MB and a 20 MB generated DPR
-#    file (the same record repeated) train with the same peak RSS, within 4 MB;
+#    file (the same record repeated) train with the same peak RSS, within 4 MB; nor with the
+#    batch under the gradient cache (batch 64 vs 8 in chunks of 4 rows, within 2 MB);
 #  - bad input names the file and line.
 set -e
 T=$(mktemp -d)
@@ -146,6 +147,18 @@ grep -q "\"examples\":$n_big," "$T/mem-big.json" # the whole 200 MB file was rea
 echo "peak RSS: 20 MB file ${ps} kB, 200 MB file ${pb} kB"
 test $((pb - ps)) -lt 4096
 rm -f "$T/small.json" "$T/big.json"
+
+# the gradient cache bounds memory by the chunk: a batch of 64 questions (128 passages) in
+# chunks of 4 rows peaks where a batch of 8 does, while the same batch in one piece needs more
+for i in $(seq 22); do cat "$T/mined.jsonl"; done > "$T/many.jsonl"
+gc() { # gc BATCH CHUNK: the peak RSS of one step
+    $N retriever train --init "$T/init" --encoders shared --train "$T/many.jsonl" --batch-size $1 --chunk $2 \
+        --max-passage-len 128 --max-steps 1 --save-dir "$T/gc-$1-$2" | sed 's/.*"peak_rss_kb":\([0-9]*\).*/\1/'
+}
+p8=$(gc 8 4); p64=$(gc 64 4); p64full=$(gc 64 0)
+echo "peak RSS: batch 8 chunk 4 ${p8} kB, batch 64 chunk 4 ${p64} kB, batch 64 in one piece ${p64full} kB"
+test $((p64 - p8)) -lt 2048
+test $((p64full - p64)) -gt 4096
 
 # bad input: the file and the line
 printf '{"question": "q", "positive_ctxs": [{"text": "p"}]}\n{"question": "r", "positive_ctxs": [{"title": "t"}]}\n' > "$T/bad.jsonl"
