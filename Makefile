@@ -7,7 +7,7 @@ CFLAGS  += $(OPT) -g -std=gnu11 -Wall -Wextra -Wno-unused-parameter -fopenmp -Ii
            -I/usr/include/x86_64-linux-gnu/openblas-openmp -I/usr/include/cjson -MMD -MP
 BLASDIR := /usr/lib/x86_64-linux-gnu/openblas-openmp
 LDLIBS  += -L$(BLASDIR) -Wl,-rpath,$(BLASDIR) -lopenblas -lutf8proc -lsqlite3 -lmicrohttpd \
-           -lstemmer -lyajl -lcjson -lm -lpthread
+           -lstemmer -lyajl -lcjson -lyaml -lm -lpthread
 LDFLAGS += -fopenmp
 
 BUILD   := build
@@ -30,8 +30,9 @@ $(BUILD)/libneedle.a: $(LIB_OBJ)
 needle: $(CLI_OBJ) $(BUILD)/libneedle.a
 	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libneedle.a $(LDLIBS)
 
+# The tests also parse generated XML/XHTML with expat (an independent well-formedness check).
 $(BUILD)/needle_tests: $(TEST_OBJ) $(BUILD)/libneedle.a
-	$(CC) $(LDFLAGS) -o $@ $(TEST_OBJ) $(BUILD)/libneedle.a $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $(TEST_OBJ) $(BUILD)/libneedle.a $(LDLIBS) -lexpat
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)

@@ -11,7 +11,13 @@
 enum { LOG_DEBUG = 0, LOG_INFO = 1, LOG_WARN = 2, LOG_ERROR = 3, LOG_QUIET = 4 };
 
 void log_set_level(int level);
+/* The level in force on this thread: the global one, raised by log_thread_level. */
 int log_level(void);
+/* Raise this thread's level to at least `level` (LOG_DEBUG: no raise) and return the previous
+ * setting, to restore. A pipeline node answering one query calls library functions made for
+ * batch work (progress bars, info lines) and silences them this way, per thread, without
+ * touching what other threads (a training run, other requests) print. Progress follows too. */
+int log_thread_level(int level);
 void log_message(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 #define log_debug(...) log_message(LOG_DEBUG, __VA_ARGS__)
 #define log_info(...) log_message(LOG_INFO, __VA_ARGS__)

@@ -66,6 +66,11 @@ int reader_predictions_official(const reader_predictions *p, const squad_dataset
 int reader_predictions_details(const reader_predictions *p, const squad_dataset *ds, int top_k, int context_chars,
                                strbuf *out);
 
+/* The context shown with an answer [start, end) of a text of `len` code points: FARM's
+ * QACandidate._create_context_window, context_chars centred on the answer's middle, moved back
+ * inside [0, len) at the ends; [*c0, *c1) in code points. */
+void reader_context_window(size_t len, int start, int end, int context_chars, size_t *c0, size_t *c1);
+
 /* Evaluation of a reader on a dev set (what the trainer calls, and `needle reader eval`).
  * opt.decode.version_2 chooses the rules: no-answer decoding and the v2.0 script. */
 struct reader_eval {

@@ -29,6 +29,9 @@ typedef struct {
  * Hits whose document left the store since the index was built are skipped. `hits` holds k. */
 int search_store_bm25(docstore *ds, const bm25_index *ix, const char *query, size_t k, const char *filters,
                       const bm25_query_opts *opts, search_hit *hits, size_t *n);
+/* The same with the caller's searcher over `ix` (a pool of them serves concurrent queries). */
+int search_store_bm25_with(docstore *ds, const bm25_index *ix, bm25_searcher *s, const char *query, size_t k,
+                           const char *filters, const bm25_query_opts *opts, search_hit *hits, size_t *n);
 void search_hits_free(search_hit *hits, size_t n);
 
 #endif

@@ -28,7 +28,7 @@
  * Files under save_dir: the final model (task->save), best/ (the best evaluation's model),
  * checkpoints/step-<n>.ckpt (checkpoint.h). The log (one JSON object per line): per optimiser
  * step {"step", "epoch", "loss", "lr", "grad_norm", "clip", "tokens", "tokens_per_s",
- * "examples_per_s", "elapsed_s"}; per evaluation {"step", "epoch", "eval": {metrics...},
+ * "examples_per_s", "step_s", "cpu_s" (process CPU seconds of the step), "elapsed_s"}; per evaluation {"step", "epoch", "eval": {metrics...},
  * "best": bool}. Resuming truncates the log after the checkpoint's step and appends. */
 #ifndef NEEDLE_TRAINER_H
 #define NEEDLE_TRAINER_H

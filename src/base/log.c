@@ -11,6 +11,7 @@
 #include <string.h>
 
 static int current_level = -1;
+static _Thread_local int thread_floor = LOG_DEBUG; /* this thread's minimum level (log_thread_level) */
 
 static int level_from_env(void) {
     const char *e = getenv("NEEDLE_LOG");
@@ -26,7 +27,13 @@ void log_set_level(int level) { current_level = level; }
 
 int log_level(void) {
     if (current_level < 0) current_level = level_from_env();
-    return current_level;
+    return current_level > thread_floor ? current_level : thread_floor;
+}
+
+int log_thread_level(int level) {
+    int prev = thread_floor;
+    thread_floor = level;
+    return prev;
 }
 
 void log_message(int level, const char *fmt, ...) {

@@ -17,7 +17,8 @@ static void print_default(const cli_opt *o) {
     }
     case OPT_INT: printf(" (default: %d)", *(int *)o->value); break;
     case OPT_DOUBLE: printf(" (default: %g)", *(double *)o->value); break;
-    case OPT_FLAG: break;
+    case OPT_FLAG:
+    case OPT_STRINGS: break;
     }
 }
 
@@ -25,7 +26,8 @@ static void print_help(const cli_spec *spec) {
     printf("usage: %s\n\n%s\n", spec->usage, spec->summary);
     if (spec->opts && spec->opts[0].name) printf("\noptions:\n");
     for (const cli_opt *o = spec->opts; o && o->name; o++) {
-        const char *meta = o->kind == OPT_STRING ? " VALUE" : o->kind == OPT_INT ? " N" : o->kind == OPT_DOUBLE ? " X" : "";
+        const char *meta = o->kind == OPT_STRING ? " VALUE" : o->kind == OPT_STRINGS ? " VALUE..." : o->kind == OPT_INT ? " N"
+                         : o->kind == OPT_DOUBLE ? " X" : "";
         char left[64];
         snprintf(left, sizeof left, "--%s%s", o->name, meta);
         printf("  %-26s %s%s", left, o->help, o->required ? " (required)" : "");
@@ -53,6 +55,15 @@ static int set_value(const cli_opt *o, const char *text) {
         return 0;
     }
     case OPT_FLAG: *(int *)o->value = 1; return 0;
+    case OPT_STRINGS: {
+        cli_strings *l = o->value;
+        if (l->n == CLI_MAX_REPEAT) {
+            fprintf(stderr, "needle: error: --%s given more than %d times\n", o->name, CLI_MAX_REPEAT);
+            return -1;
+        }
+        l->v[l->n++] = text;
+        return 0;
+    }
     }
     fprintf(stderr, "needle: error: --%s: '%s' is not a valid %s\n", o->name, text,
             o->kind == OPT_INT ? "integer" : "number");

@@ -8,12 +8,19 @@
 
 #include "needle/trainer.h"
 
-typedef enum { OPT_STRING, OPT_INT, OPT_DOUBLE, OPT_FLAG } cli_opt_kind;
+typedef enum { OPT_STRING, OPT_INT, OPT_DOUBLE, OPT_FLAG, OPT_STRINGS } cli_opt_kind;
+
+/* The values of an option that may be given several times (OPT_STRINGS), in order. */
+#define CLI_MAX_REPEAT 32
+typedef struct {
+    const char *v[CLI_MAX_REPEAT];
+    int n;
+} cli_strings;
 
 typedef struct {
     const char *name; /* without the leading "--" */
     cli_opt_kind kind;
-    void *value;      /* const char **, int *, double * or int * (flag); holds the default */
+    void *value;      /* const char **, int *, double *, int * (flag) or cli_strings *; holds the default */
     const char *help;
     int required;
 } cli_opt;
@@ -71,6 +78,9 @@ int cmd_model_init(int argc, char **argv);
 int cmd_tokenize(int argc, char **argv);
 int cmd_tokenizer_train(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
+int cmd_eval_pipeline(int argc, char **argv);
+int cmd_eval_report(int argc, char **argv);
+int cmd_squad_split(int argc, char **argv);
 
 int cmd_reader_train(int argc, char **argv);
 int cmd_reader_predict(int argc, char **argv);

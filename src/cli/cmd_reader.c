@@ -83,6 +83,10 @@ static int train(const train_args *a) {
     if (load_data(a->train, a->dev, a->dev_fraction, (uint64_t)a->seed, &tr, &dv, &has_dev)) goto done;
     reader_data_stats st;
     if (reader_featurize(&tr, tk, &a->data, a->train, &ftr, &st)) goto done;
+    if (!ftr.n) {
+        error_set(NEEDLE_EINVAL, "%s: no training windows (no question is left after the answer checks)", a->train);
+        goto done;
+    }
     if (has_dev && reader_featurize(&dv, tk, &a->data, a->dev ? a->dev : "dev split", &fdv, &st)) goto done;
     reader_windows view = reader_windows_of(&ftr, &m);
     if (reader_task_init(&rt, &m, &view, a->batch, a->tokenizer_dir)) goto done;
@@ -204,6 +208,7 @@ int cmd_reader_train(int argc, char **argv) {
     int npos, rc = cli_parse(&spec, argc, argv, pos, &npos);
     if (rc) return cli_parse_exit(rc);
     if ((rc = reader_cli_threads(a.threads))) return rc;
+    a.data.threads = a.threads;
     if (!a.tokenizer_dir) a.tokenizer_dir = a.model_dir;
     if (a.warmup_steps >= 0 && a.warmup_proportion > 0) {
         fprintf(stderr, "needle: error: give --warmup-steps or --warmup-proportion, not both\n");

@@ -29,7 +29,6 @@ typedef struct {
     const char *layout, *pooling, *similarity, *passage_input;
     int max_query_len, max_passage_len;
     const char *fusion;              /* hybrid */
-    int rrf_k;
     double alpha;
 } eval_args;
 
@@ -197,7 +196,7 @@ static void hybrid_settings(jsonw *w, const eval_args *a, const void *ctx) {
     const hybrid_info *h = ctx;
     jsonw_key(w, "retriever"), jsonw_string(w, "hybrid");
     jsonw_key(w, "fusion"), jsonw_string(w, h->method == FUSION_RRF ? "rrf" : "weighted");
-    if (h->method == FUSION_RRF) jsonw_key(w, "rrf_k"), jsonw_int(w, a->rrf_k);
+    if (h->method == FUSION_RRF) jsonw_key(w, "rrf_k"), jsonw_int(w, 60);
     else jsonw_key(w, "alpha"), jsonw_double(w, a->alpha);
     jsonw_key(w, "model"), jsonw_string(w, a->model);
     jsonw_key(w, "fields"), jsonw_string(w, a->fields);
@@ -234,7 +233,7 @@ static int evaluate(const eval_args *a, int bm25, int hybrid) {
         rc = fusion_method_parse(a->fusion, &h.method);
         if (!rc && h.method == FUSION_WEIGHTED) w[0] = 1 - a->alpha, w[1] = a->alpha;
         const trec_run *runs[2] = {&br, &dr};
-        if (!rc) rc = fusion_runs(h.method, 2, runs, w, a->rrf_k, (size_t)a->top_k, &fused);
+        if (!rc) rc = fusion_runs(h.method, 2, runs, w, (size_t)a->top_k, &fused);
         if (!rc) rc = report(a, &qrels, &fused, "needle-hybrid", hybrid_settings, &h);
     } else if (!rc && bm25) {
         rc = report(a, &qrels, &br, "needle-bm25", bm25_settings, ix);
@@ -251,7 +250,7 @@ static int evaluate(const eval_args *a, int bm25, int hybrid) {
 
 int cmd_retriever_eval(int argc, char **argv) {
     eval_args a = {0};
-    a.top_k = 1000, a.fields = "flat", a.k1 = 0.9, a.b = 0.4, a.batch = 32, a.fusion = "rrf", a.rrf_k = 60, a.alpha = 0.5;
+    a.top_k = 1000, a.fields = "flat", a.k1 = 0.9, a.b = 0.4, a.batch = 32, a.fusion = "rrf", a.alpha = 0.5;
     int bm25 = 0, hybrid = 0;
     const cli_opt opts[] = {
         {"bm25", OPT_FLAG, &bm25, "evaluate BM25 (Lucene/Anserini scoring)", 0},
@@ -275,9 +274,8 @@ int cmd_retriever_eval(int argc, char **argv) {
         {"passage-input", OPT_STRING, &a.passage_input, "dense: override the passage input (pair, concat)", 0},
         {"max-query-len", OPT_INT, &a.max_query_len, "dense: override the query length in tokens", 0},
         {"max-passage-len", OPT_INT, &a.max_passage_len, "dense: override the passage length in tokens", 0},
-        {"fusion", OPT_STRING, &a.fusion, "hybrid: rrf (reciprocal rank fusion, 1/(k + rank)) or weighted (min-max "
+        {"fusion", OPT_STRING, &a.fusion, "hybrid: rrf (reciprocal rank fusion, 1/(60 + rank)) or weighted (min-max "
                                           "normalised scores, (1 - alpha) x BM25 + alpha x dense)", 0},
-        {"rrf-k", OPT_INT, &a.rrf_k, "hybrid: the k of reciprocal rank fusion", 0},
         {"alpha", OPT_DOUBLE, &a.alpha, "hybrid: the dense weight of the weighted fusion", 0},
         {NULL, 0, NULL, NULL, 0},
     };
@@ -299,8 +297,8 @@ int cmd_retriever_eval(int argc, char **argv) {
         fprintf(stderr, "needle: error: --hybrid needs --model DIR\n");
         return 2;
     }
-    if (a.top_k < 1 || a.batch < 1 || a.rrf_k < 0 || a.alpha < 0 || a.alpha > 1) {
-        fprintf(stderr, "needle: error: --top-k and --batch must be at least 1, --rrf-k >= 0, --alpha in [0, 1]\n");
+    if (a.top_k < 1 || a.batch < 1 || a.alpha < 0 || a.alpha > 1) {
+        fprintf(stderr, "needle: error: --top-k and --batch must be at least 1, --alpha in [0, 1]\n");
         return 2;
     }
     return evaluate(&a, bm25 && !hybrid, hybrid) ? cli_fail() : 0;

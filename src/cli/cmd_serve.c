@@ -19,12 +19,15 @@
 int cmd_serve(int argc, char **argv) {
     server_config cfg;
     server_config_default(&cfg);
-    const char *store = NULL, *port_file = NULL, *api_key = NULL;
+    const char *store = NULL, *file = NULL, *name = NULL, *port_file = NULL, *api_key = NULL;
     int max_body_mb = (int)(cfg.max_body_bytes >> 20), max_query = (int)cfg.max_query_bytes;
     int max_url = (int)cfg.max_url_bytes, timeout = (int)cfg.timeout_s;
     double shutdown_s = 30;
     const cli_opt opts[] = {
-        {"store", OPT_STRING, &store, "document store to serve (created when missing); /query is BM25 over it", 1},
+        {"store", OPT_STRING, &store, "document store to serve (created when missing); /query is BM25 over it", 0},
+        {"pipeline", OPT_STRING, &file, "serve this pipeline file instead (docs/pipeline.md): /query runs it, the document "
+                                        "endpoints use its first store", 0},
+        {"pipeline-name", OPT_STRING, &name, "with --pipeline: which pipeline of the file (default: the only one, or 'query')", 0},
         {"host", OPT_STRING, &cfg.host, "address to listen on (0.0.0.0 for every interface)", 0},
         {"port", OPT_INT, &cfg.port, "port to listen on (0: a free one, see --port-file)", 0},
         {"port-file", OPT_STRING, &port_file, "write the port actually bound to this file", 0},
@@ -39,7 +42,7 @@ int cmd_serve(int argc, char **argv) {
         {NULL, 0, NULL, NULL, 0},
     };
     static const cli_spec spec_base = {
-        "needle serve --store FILE [--port N] [options]",
+        "needle serve (--store FILE | --pipeline FILE) [--port N] [options]",
         "Serve the HTTP API (Haystack 1.x REST shapes: /query, /documents, /file-upload, /feedback,\n"
         "/eval-feedback, /export-feedback, /health) and the search page at /. Stops gracefully on\n"
         "SIGINT or SIGTERM. See docs/server.md.",
@@ -49,6 +52,10 @@ int cmd_serve(int argc, char **argv) {
     char *pos[1];
     int npos, rc = cli_parse(&spec, argc, argv, pos, &npos);
     if (rc) return cli_parse_exit(rc);
+    if (!store == !file) {
+        fprintf(stderr, "needle: error: give one of --store and --pipeline (see --help)\n");
+        return 2;
+    }
     if (cfg.threads < 1 || cfg.threads > 1024 || max_body_mb < 1 || max_query < 1 || max_url < 64 || timeout < 1) {
         fprintf(stderr, "needle: error: --threads, --max-body-mb, --max-query-bytes, --max-url-bytes (>= 64) and "
                         "--idle-timeout must be positive\n");
@@ -70,7 +77,7 @@ int cmd_serve(int argc, char **argv) {
 
     pipeline *p = NULL;
     server *s = NULL;
-    if ((rc = pipeline_open_store(&p, store))) return cli_fail();
+    if ((rc = file ? pipeline_open_file(&p, file, name) : pipeline_open_store(&p, store))) return cli_fail();
     if ((rc = server_start(&s, &cfg, p))) {
         pipeline_close(p);
         return cli_fail();
@@ -85,7 +92,7 @@ int cmd_serve(int argc, char **argv) {
             return cli_fail();
         }
     }
-    log_info("serving %s on http://%s:%d/ with %d threads%s", store, cfg.host, port, cfg.threads,
+    log_info("serving %s on http://%s:%d/ with %d threads%s", file ? file : store, cfg.host, port, cfg.threads,
              cfg.api_key ? " (API key required)" : "");
     int sig = 0;
     sigwait(&stop, &sig);

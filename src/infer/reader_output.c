@@ -54,9 +54,7 @@ int reader_predictions_official(const reader_predictions *p, const squad_dataset
     return rc ? error_prefix(rc, "collecting predictions: ") : 0;
 }
 
-/* FARM's QACandidate._create_context_window: context_chars centred on the answer's middle,
- * moved back inside [0, len) at the ends. */
-static void context_window(size_t len, int start, int end, int context_chars, size_t *c0, size_t *c1) {
+void reader_context_window(size_t len, int start, int end, int context_chars, size_t *c0, size_t *c1) {
     long mid = (end - start) / 2 + start, half = context_chars / 2;
     long cs = mid - half, ce = mid + half;
     long over_start = cs < 0 ? -cs : 0, over_end = ce > (long)len ? ce - (long)len : 0;
@@ -82,7 +80,7 @@ static void write_answer(jsonw *w, const squad_dataset *ds, size_t q, const span
         size_t n, c0, c1;
         const char *ctx = context_of(ds, q, &n);
         size_t chars = ds->paragraphs[ds->questions[q].paragraph].context_chars;
-        context_window(chars, a->start, a->end, context_chars, &c0, &c1);
+        reader_context_window(chars, a->start, a->end, context_chars, &c0, &c1);
         jsonw_key(w, "offsets_in_document");
         jsonw_array_begin(w), jsonw_int(w, a->start), jsonw_int(w, a->end), jsonw_array_end(w);
         strbuf_clear(tmp);

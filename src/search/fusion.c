@@ -1,9 +1,9 @@
-/* fusion.c — reciprocal rank fusion and the weighted sum of min-max normalised scores (see
- * fusion.h). A query's documents are gathered in a hash map (id -> slot) so fusing lists of
- * any length costs one pass over them plus a sort of the fused documents. */
+/* fusion.c — hybrid fusion for evaluation (see fusion.h): scores are normalised per list
+ * when asked, then the lists go through join_documents, the pipeline's JoinDocuments, so a
+ * hybrid evaluation ranks exactly as a hybrid pipeline does. */
 #include "needle/fusion.h"
 #include "needle/error.h"
-#include "needle/strmap.h"
+#include "needle/join_documents.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -15,50 +15,35 @@ int fusion_method_parse(const char *s, fusion_method *m) {
     return 0;
 }
 
-static int by_score_then_id(const void *a, const void *b) {
-    const fusion_hit *x = a, *y = b;
-    if (x->score != y->score) return x->score > y->score ? -1 : 1;
-    return strcmp(x->id, y->id);
-}
-
 int fusion_merge(fusion_method method, int n_lists, const fusion_hit *const *lists, const size_t *lens,
-                 const double *weights, int rrf_k, size_t k, fusion_hit *out, size_t *n_out) {
+                 const double *weights, size_t k, fusion_hit *out, size_t *n_out) {
     *n_out = 0;
-    size_t total = 0;
-    for (int l = 0; l < n_lists; l++) total += lens[l];
-    fusion_hit *all = malloc((total ? total : 1) * sizeof *all);
-    strmap slots;
-    strmap_init(&slots);
-    if (!all) return error_set(NEEDLE_ENOMEM, "fusion: out of memory for %zu hits", total);
+    join_item **items = calloc((size_t)n_lists, sizeof *items);
+    join_result *res = NULL;
     size_t n = 0;
-    int rc = 0;
+    int rc = items ? 0 : error_set(NEEDLE_ENOMEM, "fusion: out of memory");
     for (int l = 0; l < n_lists && !rc; l++) {
         const fusion_hit *h = lists[l];
-        double w = weights ? weights[l] : 1.0, lo = 0, hi = 0;
+        double lo = 0, hi = 0;
         for (size_t r = 0; r < lens[l]; r++) {
             lo = r == 0 || h[r].score < lo ? h[r].score : lo;
             hi = r == 0 || h[r].score > hi ? h[r].score : hi;
         }
-        for (size_t r = 0; r < lens[l] && !rc; r++) {
-            double part = method == FUSION_RRF ? w / (double)(rrf_k + (int)r + 1)
-                                               : w * (hi > lo ? (h[r].score - lo) / (hi - lo) : 1.0);
-            int32_t slot;
-            size_t len = strlen(h[r].id);
-            if (strmap_get(&slots, h[r].id, len, &slot)) {
-                all[slot].score += part;
-                continue;
-            }
-            if ((rc = strmap_put(&slots, h[r].id, len, (int32_t)n))) break;
-            all[n++] = (fusion_hit){h[r].id, part};
+        if (!(items[l] = malloc((lens[l] ? lens[l] : 1) * sizeof *items[l]))) {
+            rc = error_set(NEEDLE_ENOMEM, "fusion: out of memory");
+            break;
         }
+        for (size_t r = 0; r < lens[l]; r++)
+            items[l][r] = (join_item){h[r].id, method == FUSION_RRF ? h[r].score : hi > lo ? (h[r].score - lo) / (hi - lo) : 1.0};
     }
-    if (!rc) {
-        qsort(all, n, sizeof *all, by_score_then_id);
-        *n_out = n < k ? n : k;
-        memcpy(out, all, *n_out * sizeof *out);
-    }
-    strmap_free(&slots);
-    free(all);
+    if (!rc)
+        rc = join_documents((const join_item *const *)items, lens, (size_t)n_lists, method == FUSION_RRF ? JOIN_RRF : JOIN_MERGE,
+                            weights, 1, k, &res, &n);
+    for (size_t i = 0; i < n && !rc; i++) out[i] = (fusion_hit){lists[res[i].list][res[i].index].id, res[i].score};
+    if (!rc) *n_out = n;
+    for (int l = 0; items && l < n_lists; l++) free(items[l]);
+    free(items);
+    free(res);
     return rc;
 }
 
@@ -80,8 +65,8 @@ static int ranked_hits(const trec_run *run, const char *qid, fusion_hit **hits, 
     return 0;
 }
 
-int fusion_runs(fusion_method method, int n_runs, const trec_run *const *runs, const double *weights, int rrf_k,
-                size_t k, trec_run *out) {
+int fusion_runs(fusion_method method, int n_runs, const trec_run *const *runs, const double *weights, size_t k,
+                trec_run *out) {
     fusion_hit **lists = calloc((size_t)n_runs, sizeof *lists), *fused = malloc((k ? k : 1) * sizeof *fused);
     size_t *lens = calloc((size_t)n_runs, sizeof *lens);
     strtab done;
@@ -95,7 +80,7 @@ int fusion_runs(fusion_method method, int n_runs, const trec_run *const *runs, c
             if ((rc = strtab_intern(&done, qid, strlen(qid), &id, &added)) || !added) continue;
             for (int l = 0; l < n_runs && !rc; l++) rc = ranked_hits(runs[l], qid, &lists[l], &lens[l]);
             size_t n = 0;
-            if (!rc) rc = fusion_merge(method, n_runs, (const fusion_hit *const *)lists, lens, weights, rrf_k, k, fused, &n);
+            if (!rc) rc = fusion_merge(method, n_runs, (const fusion_hit *const *)lists, lens, weights, k, fused, &n);
             for (size_t i = 0; i < n && !rc; i++) rc = trec_run_add(out, qid, fused[i].id, fused[i].score);
         }
     for (int r = 0; lists && r < n_runs; r++) free(lists[r]);

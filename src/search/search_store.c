@@ -75,14 +75,13 @@ static int allowed_bits(docstore *ds, const bm25_index *ix, const char *filters,
     return more < 0 ? more : 0;
 }
 
-int search_store_bm25(docstore *ds, const bm25_index *ix, const char *query, size_t k, const char *filters,
-                      const bm25_query_opts *opts, search_hit *hits, size_t *n) {
+int search_store_bm25_with(docstore *ds, const bm25_index *ix, bm25_searcher *s, const char *query, size_t k,
+                           const char *filters, const bm25_query_opts *opts, search_hit *hits, size_t *n) {
     *n = 0;
     bm25_query_opts o;
     if (opts) o = *opts;
     else bm25_query_opts_default(&o);
     uint64_t *bits = NULL;
-    bm25_searcher *s = NULL;
     bm25_hit *raw = malloc((k ? k : 1) * sizeof *raw);
     int rc = raw ? 0 : error_set(NEEDLE_ENOMEM, "out of memory searching");
     if (!rc) rc = docstore_filters_check(filters);
@@ -91,7 +90,6 @@ int search_store_bm25(docstore *ds, const bm25_index *ix, const char *query, siz
         o.allow_bits = bits;
     }
     size_t nraw = 0;
-    if (!rc) rc = bm25_searcher_new(&s, ix);
     if (!rc) rc = bm25_search(s, query, k, &o, raw, &nraw);
     for (size_t i = 0; i < nraw && !rc; i++) {
         int grc = docstore_get(ds, bm25_index_doc_id(ix, raw[i].doc), &hits[*n].doc);
@@ -103,9 +101,18 @@ int search_store_bm25(docstore *ds, const bm25_index *ix, const char *query, siz
         search_hits_free(hits, *n);
         *n = 0;
     }
-    bm25_searcher_free(s);
     free(bits);
     free(raw);
+    return rc;
+}
+
+int search_store_bm25(docstore *ds, const bm25_index *ix, const char *query, size_t k, const char *filters,
+                      const bm25_query_opts *opts, search_hit *hits, size_t *n) {
+    *n = 0;
+    bm25_searcher *s = NULL;
+    int rc = bm25_searcher_new(&s, ix);
+    if (!rc) rc = search_store_bm25_with(ds, ix, s, query, k, filters, opts, hits, n);
+    bm25_searcher_free(s);
     return rc;
 }
 
