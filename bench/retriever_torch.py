@@ -10,11 +10,11 @@ directory, pooled by the [CLS] state as DPRQuestionEncoder / DPRContextEncoder d
       hard negative (2B passages), every question is scored against every passage (dot
       product), cross-entropy on the positive, backward through both encoders in training mode
       (dropout), clip_grad_norm_ 1.0, torch.optim.AdamW (HF's decay groups), zero_grad. Random
-      token ids of exactly qlen / plen tokens (no padding). Prints one JSON line: mean seconds per
-      step after the first (warm-up) step and questions/s.
+      token ids of exactly qlen / plen tokens (no padding). Prints one JSON line: mean wall and
+      process-CPU seconds per step after the first (warm-up) step, and questions/s.
   encode MODEL_DIR --n N --batch 32 --threads T [--plen 256]
       the passage encoder in evaluation mode under torch.no_grad over N passages of plen tokens in
-      batches; prints passages/s (after one warm-up batch).
+      batches; prints passages/s and the process CPU seconds (after one warm-up batch).
 """
 import json
 import os
@@ -68,10 +68,10 @@ def train(model_dir, batch, steps, threads, qlen, plen):
               {"params": [v for k, v in named if no_decay(k)], "weight_decay": 0.0}]
     opt = torch.optim.AdamW(groups, lr=2e-5, betas=(0.9, 0.999), eps=1e-8)
     labels = torch.arange(batch) * 2
-    times = []
+    times, cpus = [], []
     for _ in range(steps):
         qi, pi = ids(batch, qlen, gen), ids(2 * batch, plen, gen)
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         q, p = cls(q_enc, qi, True), cls(p_enc, pi, True)
         loss = F.cross_entropy(q @ p.T, labels)
         loss.backward()
@@ -79,8 +79,10 @@ def train(model_dir, batch, steps, threads, qlen, plen):
         opt.step()
         opt.zero_grad(set_to_none=True)
         times.append(time.perf_counter() - t0)
+        cpus.append(time.process_time() - c0)
     s = sum(times[1:]) / max(1, len(times) - 1)
-    print(json.dumps({"steps": steps, "batch_size": batch, "threads": threads, "s_per_step": s,
+    c = sum(cpus[1:]) / max(1, len(cpus) - 1)
+    print(json.dumps({"steps": steps, "batch_size": batch, "threads": threads, "s_per_step": s, "cpu_s_per_step": c,
                       "questions_per_s": batch / s, "last_loss": loss.item()}))
 
 
@@ -90,13 +92,14 @@ def encode(model_dir, n, batch, threads, plen):
     p_enc = encoder(model_dir)
     with torch.no_grad():
         cls(p_enc, ids(batch, plen, gen), False)
-        done, t0 = 0, time.perf_counter()
+        done, t0, c0 = 0, time.perf_counter(), time.process_time()
         while done < n:
             b = min(batch, n - done)
             cls(p_enc, ids(b, plen, gen), False)
             done += b
-        s = time.perf_counter() - t0
-    print(json.dumps({"passages": n, "batch": batch, "threads": threads, "seconds": s, "passages_per_s": n / s}))
+        s, c = time.perf_counter() - t0, time.process_time() - c0
+    print(json.dumps({"passages": n, "batch": batch, "threads": threads, "seconds": s, "cpu_seconds": c,
+                      "passages_per_s": n / s}))
 
 
 def main(argv):
