@@ -7,6 +7,7 @@
  * the layout's defaults. A BERT-family model that becomes a DPR encoder is rebuilt as a
  * DPR model (same base tensors, no pooler), and a DPR encoder that becomes a shared encoder as
  * a BertModel, so each saves as the class its layout's loader expects. */
+#include "model_internal.h"
 #include "needle/biencoder.h"
 #include "needle/error.h"
 #include "needle/file.h"
@@ -165,11 +166,12 @@ static int read_st(const char *dir, bienc_config *c, char **model_dir) {
 
 /* Rebuild `m` under another configuration of the same encoder (the base tensors copied by
  * their names inside the base model), e.g. a BERT checkpoint as a DPR encoder. */
-static int rebuild(model *m, model_config c, uint64_t seed) {
+static int rebuild(model *m, model_config c) {
+    int rc = model_config_check(&c, "converting the encoder");
+    if (rc) return rc;
     c.json = m->cfg.json ? cJSON_Duplicate(m->cfg.json, 1) : NULL;
     model n;
-    int rc = model_create(&n, &c, seed);
-    if (rc) return rc;
+    if ((rc = model_setup(&n, &c))) return rc; /* zeroed parameters, every one overwritten below */
     for (int i = 0; i < n.n_params && !rc; i++) {
         model_param *p = &n.params[i];
         const char *base = p->name + p->base_len;
@@ -190,7 +192,7 @@ static int rebuild(model *m, model_config c, uint64_t seed) {
 
 /* A BERT-family encoder as a DPR question (context 0) or context (1) encoder: what
  * transformers' DPR classes hold, the pooler dropped. */
-static int to_dpr(model *m, int context, uint64_t seed) {
+static int to_dpr(model *m, int context) {
     model_config c = m->cfg;
     c.family = MODEL_DPR;
     c.dpr_context = context;
@@ -198,18 +200,18 @@ static int to_dpr(model *m, int context, uint64_t seed) {
     c.projection_dim = 0;
     c.has_pooler = 0;
     snprintf(c.model_type, sizeof c.model_type, "dpr");
-    return rebuild(m, c, seed);
+    return rebuild(m, c);
 }
 
 /* A DPR encoder (without projection) as the plain BertModel sentence-transformers loads. */
-static int dpr_to_bert(model *m, uint64_t seed) {
+static int dpr_to_bert(model *m) {
     model_config c = m->cfg;
     c.family = MODEL_BERT;
     c.dpr_context = 0;
     c.head = MODEL_HEAD_ENCODER;
     c.has_pooler = 0;
     snprintf(c.model_type, sizeof c.model_type, "bert");
-    return rebuild(m, c, seed);
+    return rebuild(m, c);
 }
 
 static int load_side(biencoder *b, int side, const char *dir, uint64_t seed) {
@@ -284,9 +286,9 @@ int biencoder_open(biencoder *b, const char *dir, const bienc_config *want, uint
     if (kind == DIR_DPR && sides == 1) log_info("%s: using the query encoder as the shared encoder", dir);
     if (c.layout == BIENC_DPR && c.pooling != BIENC_POOL_POOLER)
         for (int s = 0; s < 2 && !rc; s++)
-            if (b->enc[s].cfg.family == MODEL_BERT) rc = to_dpr(&b->enc[s], s, seed);
+            if (b->enc[s].cfg.family == MODEL_BERT) rc = to_dpr(&b->enc[s], s);
     if (c.layout == BIENC_SHARED && b->enc[0].cfg.family == MODEL_DPR && !b->enc[0].cfg.projection_dim)
-        rc = dpr_to_bert(&b->enc[0], seed);
+        rc = dpr_to_bert(&b->enc[0]);
     if (rc) goto done;
     if (c.layout == BIENC_SHARED) {
         b->tok[1] = b->tok[0];
