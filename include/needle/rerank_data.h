@@ -59,9 +59,6 @@ int rerank_set_read_triples(const char *path, rerank_set *s);
 int rerank_set_from_beir(const char *corpus, const char *queries, const trec_qrels *qrels, const trec_run *negatives,
                          int depth, rerank_set *s);
 
-/* A query's results of a run in trec_eval's order (score descending, ties by docno
- * descending), in a malloc'ed copy. */
-int rerank_run_ranked(const trec_run *run, const trec_run_query *q, trec_result **out);
 /* BEIR's passage text for a reranker: (title + " " + text) stripped, malloc'ed. */
 int rerank_passage_join(const char *title, const char *text, char **out);
 

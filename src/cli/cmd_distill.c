@@ -58,7 +58,7 @@ static int distill(distill_args *a) {
     }
     dt.eval = reader_cli_eval(&sets, &a->d, &s, a->t.batch);
     trainer_task task = distill_task_bind(&dt);
-    status = train_cli_run(&task, &a->t, a->save_dir);
+    status = train_cli_run(&task, &a->t, a->save_dir, NULL);
 done:
     if (status < 0) status = cli_fail();
     distill_task_free(&dt);

@@ -38,7 +38,7 @@ static int train(const train_args *a) {
     if (reader_task_init(&rt, &m, &view, a->t.batch, a->tokenizer_dir)) goto done;
     rt.eval = reader_cli_eval(&sets, &a->d, &m, a->t.batch);
     trainer_task task = reader_task_bind(&rt);
-    status = train_cli_run(&task, &a->t, a->save_dir);
+    status = train_cli_run(&task, &a->t, a->save_dir, NULL);
 done:
     if (status < 0) status = cli_fail();
     reader_task_free(&rt);

@@ -142,7 +142,7 @@ static int train(train_args *a) {
         rt.eval_ctx = &dev;
     }
     trainer_task task = rerank_task_bind(&rt);
-    status = train_cli_run(&task, &a->t, a->save_dir);
+    status = train_cli_run(&task, &a->t, a->save_dir, NULL);
 done:
     if (status < 0) status = cli_fail();
     if (dev_ok) first_stage_free(&dev.fs);
@@ -230,7 +230,7 @@ static int format_run(const trec_run *run, strbuf *out) {
     int rc = 0;
     for (uint32_t q = 0; q < run->qids.count && !rc; q++) {
         trec_result *ranked;
-        if ((rc = rerank_run_ranked(run, &run->q[q], &ranked))) break;
+        if ((rc = trec_run_ranked(run, q, &ranked))) break;
         for (size_t i = 0; i < run->q[q].n && !rc; i++)
             rc = trec_run_format_line(out, strtab_str(&run->qids, q), strtab_str(&run->docs, ranked[i].doc), (int)i + 1,
                                       ranked[i].score, "needle-rerank");

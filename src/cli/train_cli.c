@@ -60,7 +60,7 @@ int train_cli_check(const train_cli_args *a) {
     return 0;
 }
 
-int train_cli_run(const trainer_task *task, const train_cli_args *a, const char *save_dir) {
+int train_cli_run(const trainer_task *task, const train_cli_args *a, const char *save_dir, trainer_result *res_out) {
     trainer_options o = trainer_defaults();
     o.batch_size = a->batch;
     o.grad_accum = a->accum;
@@ -83,8 +83,10 @@ int train_cli_run(const trainer_task *task, const train_cli_args *a, const char 
     o.log_path = a->log;
     o.resume = a->resume;
     log_info("training on %d threads (a resumed run must use the same number to continue bitwise)", omp_get_max_threads());
-    trainer_result res;
-    if (trainer_run(task, &o, &res)) return cli_fail();
+    trainer_result res = {0};
+    int rc = trainer_run(task, &o, &res);
+    if (res_out) *res_out = res;
+    if (rc) return cli_fail();
     if (res.interrupted) {
         fprintf(stderr, "needle: interrupted by %s after step %ld of %ld; checkpoint written to %s/checkpoints. "
                         "Run the same command with --resume to continue.\n",

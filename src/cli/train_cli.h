@@ -1,5 +1,5 @@
 /* train_cli.h — what the training commands share (reader train, reader distill, reranker
- * train): the trainer's options with one spelling and one help text everywhere, the run with its
+ * train, retriever train): the trainer's options with one spelling and one help text everywhere, the run with its
  * report (interrupted runs exit 128 + the signal and say how to resume), and for the reader
  * commands the SQuAD data options, loading (a dev file, a dev split or none) and the dev
  * evaluation. Option tables are filled by appending entries to the caller's array, so each
@@ -27,9 +27,10 @@ void train_cli_defaults(train_cli_args *a, int batch, int epochs, double lr, dou
 int train_cli_options(train_cli_args *a, const char *unit, const char *metric, cli_opt *o);
 /* After parsing: the thread count applied; 0, or exit status 2 after printing the problem. */
 int train_cli_check(const train_cli_args *a);
-/* Train and report on stderr. Returns the exit status: 0, 1 (error printed), or 128 + the
- * signal that interrupted the run (a checkpoint was written; --resume continues it). */
-int train_cli_run(const trainer_task *task, const train_cli_args *a, const char *save_dir);
+/* Train and report on stderr; the outcome also goes to *res unless res is NULL. Returns the
+ * exit status: 0, 1 (error printed), or 128 + the signal that interrupted the run (a
+ * checkpoint was written; --resume continues it). */
+int train_cli_run(const trainer_task *task, const train_cli_args *a, const char *save_dir, trainer_result *res);
 
 /* ---- SQuAD data for the reader commands ---------------------------------------------- */
 

@@ -27,14 +27,6 @@ static int add_by_id(rerank_set *s, const char *qid, const char *docid, float la
 }
 
 
-int rerank_run_ranked(const trec_run *run, const trec_run_query *q, trec_result **out) {
-    *out = malloc((q->n + 1) * sizeof **out);
-    if (!*out) return error_set(NEEDLE_ENOMEM, "out of memory");
-    memcpy(*out, q->r, q->n * sizeof **out);
-    trec_run_rank(run, *out, q->n);
-    return 0;
-}
-
 /* The passage text BEIR's reranking uses: (title + " " + text).strip(). */
 int rerank_passage_join(const char *title, const char *text, char **out) {
     strbuf sb;
@@ -100,7 +92,7 @@ int rerank_set_from_beir(const char *corpus, const char *queries, const trec_qre
         uint32_t rq;
         if (!strtab_find(&negatives->qids, qid, strlen(qid), &rq)) continue;
         trec_result *ranked;
-        if ((rc = rerank_run_ranked(negatives, &negatives->q[rq], &ranked))) break;
+        if ((rc = trec_run_ranked(negatives, rq, &ranked))) break;
         int taken = 0;
         for (size_t k = 0; k < negatives->q[rq].n && taken < depth && !rc; k++) {
             const char *doc = strtab_str(&negatives->docs, ranked[k].doc);
@@ -130,7 +122,7 @@ int rerank_set_from_run(const char *corpus, const char *queries, const trec_qrel
         uint32_t rq;
         if (!strtab_find(&run->qids, qid, strlen(qid), &rq)) continue;
         trec_result *ranked;
-        if ((rc = rerank_run_ranked(run, &run->q[rq], &ranked))) break;
+        if ((rc = trec_run_ranked(run, rq, &ranked))) break;
         for (size_t k = 0; k < run->q[rq].n && k < (size_t)top_k && !rc; k++) {
             const char *doc = strtab_str(&run->docs, ranked[k].doc);
             rc = add_by_id(s, qid, doc, 0.0f);

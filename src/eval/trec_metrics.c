@@ -27,6 +27,15 @@ void trec_run_rank(const trec_run *run, trec_result *results, size_t n) {
     qsort_r(results, n, sizeof *results, cmp_rank, (void *)run);
 }
 
+int trec_run_ranked(const trec_run *run, uint32_t q, trec_result **out) {
+    size_t n = run->q[q].n;
+    *out = malloc((n ? n : 1) * sizeof **out);
+    if (!*out) return error_set(NEEDLE_ENOMEM, "trec: out of memory");
+    memcpy(*out, run->q[q].r, n * sizeof **out);
+    trec_run_rank(run, *out, n);
+    return 0;
+}
+
 /* The judgement of a document (a string of the run) in a query's sorted judgements:
  * rel >= 0 judged, -2 in the qrels but negative (unjudged), -1 absent. */
 static int relevance(const trec_qrels *qrels, const trec_qrels_query *judged, const char *docno) {
