@@ -109,15 +109,18 @@ void embedding_backward(float *dwte, float *dwpe, float *dwtt, const float *dout
  * NULL (inference: probabilities live in the scratch only). */
 void attention_forward(float *out, float *att, const float *qkv, const int32_t *mask, int B, int T, int C, int NH,
                        float p, uint64_t seed, uint32_t site, float *scratch);
-/* dqkv[N,3C] (overwritten) from dout[N,C]. The uniform weights of a sequence without any
- * token do not depend on q and k, so q and k get no gradient there. */
-void attention_backward(float *dqkv, const float *dout, const float *qkv, const float *att, const int32_t *mask,
-                        int B, int T, int C, int NH, float p, uint64_t seed, uint32_t site, float *scratch);
+/* dqkv[N,3C] (overwritten) from dout[N,C] and, when datt is not NULL, an extra gradient on
+ * the saved probabilities att [B,NH,T,T] themselves (before dropout: what intermediate-layer
+ * distillation compares). The uniform weights of a sequence without any token do not depend
+ * on q and k, so q and k get no gradient there. */
+void attention_backward(float *dqkv, const float *dout, const float *datt, const float *qkv, const float *att,
+                        const int32_t *mask, int B, int T, int C, int NH, float p, uint64_t seed, uint32_t site,
+                        float *scratch);
 size_t attention_scratch_floats(int T, int threads);
 void attention_forward_ref(float *out, float *att, const float *qkv, const int32_t *mask, int B, int T, int C, int NH,
                            float p, uint64_t seed, uint32_t site);
-void attention_backward_ref(float *dqkv, const float *dout, const float *qkv, const float *att, const int32_t *mask,
-                            int B, int T, int C, int NH, float p, uint64_t seed, uint32_t site);
+void attention_backward_ref(float *dqkv, const float *dout, const float *datt, const float *qkv, const float *att,
+                            const int32_t *mask, int B, int T, int C, int NH, float p, uint64_t seed, uint32_t site);
 
 /* ---- losses (softmax_xent.c) ------------------------------------------------------ */
 /* Extractive-QA loss, HF's: positions are clamped to [0, T] and T is ignored; the loss is
@@ -127,9 +130,14 @@ void attention_backward_ref(float *dqkv, const float *dout, const float *qkv, co
 float span_loss(float *dlogits, const float *logits, const int32_t *start, const int32_t *end, int B, int T);
 /* Cross-entropy over rows of logits [R, K] with integer labels in [0, K), rows labelled -100
  * ignored; the mean over the other rows (0 when none). This is the masked-LM loss (R = N
- * tokens, K = V) and the classification loss (R = B, K = NL). dlogits may alias logits. */
+ * tokens, K = V), the classification loss (R = B, K = NL) and the listwise ranking loss
+ * (R groups of K passages' scores, label 0: the positive). dlogits may alias logits. */
 float xent_loss(float *dlogits, const float *logits, const int32_t *labels, int R, int K);
 /* Mean squared error of logits [B] against float targets (HF's regression, num_labels 1). */
 float mse_loss(float *dlogits, const float *logits, const float *targets, int B);
+/* Binary cross-entropy of logits [B] against targets in [0, 1], the mean over B
+ * (torch.nn.BCEWithLogitsLoss: sentence-transformers' CrossEncoder with num_labels 1).
+ * dlogits may alias logits. */
+float bce_loss(float *dlogits, const float *logits, const float *targets, int B);
 
 #endif

@@ -58,6 +58,12 @@ typedef struct {
     int (*evaluate)(void *ctx, cJSON **metrics);
     /* Write the trained model(s) into `dir` (created by the trainer). */
     int (*save)(void *ctx, const char *dir);
+    /* Optional, for tasks that read their examples as a stream in their own order rather than
+     * by index (a multi-GB file through a shuffle buffer): called before the first micro-batch
+     * of every epoch with (epoch, 0), and before the first micro-batch after a resume with the
+     * checkpoint's epoch and the number of that epoch's examples already consumed, so that the
+     * task can restart its stream and skip to the same place. NULL for indexed tasks. */
+    int (*seek)(void *ctx, long long epoch, long long consumed);
 } trainer_task;
 
 typedef struct {

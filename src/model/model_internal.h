@@ -21,7 +21,8 @@ struct model_weights {
     float *mlm_w, *mlm_b, *mlm_ln_w, *mlm_ln_b, *mlm_bias; /* [E,C], [E], [E], [E], [V] */
 };
 
-/* Activations of one layer saved for backward (MODEL_INFER: one shared set). */
+/* Activations of one layer saved for backward (MODEL_INFER, MODEL_KEEP: one shared set, except
+ * att, which MODEL_KEEP keeps per layer). */
 typedef struct {
     float *qkv;                 /* [N, 3C] */
     float *att;                 /* [B, NH, T, T] softmax probabilities */
@@ -37,6 +38,7 @@ struct model_acts {
     float *block;
     size_t n_floats;
     int threads;                /* OpenMP threads the attention scratch was sized for */
+    int keep;                   /* every layer's hidden state and attention kept (TRAIN, KEEP) */
     int32_t *ids, *pos_ids, *type_ids, *mask; /* [N] copies of the batch (backward needs them) */
     float **hidden;             /* L+1 pointers to [N, C] (MODEL_INFER: two alternating buffers) */
     float *emb, *emb_mean, *emb_rstd, *emb_ln; /* embedding sum [N,E], LN stats, ELECTRA LN output [N,E] */

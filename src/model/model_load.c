@@ -56,7 +56,10 @@ static int load_tensors(model *m, const safetensors *st, const char *prefix, int
         char name[256];
         snprintf(name, sizeof name, "%s%s", p->in_base ? prefix : "", p->name + (p->in_base ? p->base_len : 0));
         const st_tensor *t = find_tensor(st, name);
-        if (!t && !p->in_base && new_head) {
+        /* a new head may need the base's pooler, which a QA or MLM checkpoint lacks: HF
+         * initialises it then too (BertForSequenceClassification from a QA checkpoint) */
+        int head_part = !p->in_base || strstr(p->name, "pooler.dense.") != NULL;
+        if (!t && head_part && new_head) {
             model_init_param(m, p, seed);
             log_debug("model: new head tensor %s initialised", p->name);
             fresh++;

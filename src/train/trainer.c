@@ -100,6 +100,7 @@ typedef struct {
     lr_schedule sched;
     long micro_epoch;       /* micro-batches per epoch */
     char *ckpt_dir, *best_dir;
+    int resumed_mid_epoch;  /* a streaming task must be told where its epoch stands */
     metrics_log log;
     const char *metric;
     int minimize;
@@ -209,6 +210,7 @@ static int resume(run_state *r, long *from) {
     if (!rc) {
         for (int i = 0; i < r->task->n_models; i++) r->adam[i].step = c.adam_step;
         r->st = c;
+        r->resumed_mid_epoch = c.micro > 0;
         *from = (long)c.step;
         log_info("resuming from %s (step %lld of %lld)", path, c.step, c.total_steps);
     }
@@ -260,6 +262,11 @@ static int optimiser_step(run_state *r, step_stats *ss) {
     if (s->micro == 0 && s->shuffle) {
         for (long long i = 0; i < s->n_examples; i++) r->order[i] = (int32_t)i;
         rng_shuffle(&s->data_rng, r->order, (size_t)s->n_examples);
+    }
+    if (t->seek && (s->micro == 0 || r->resumed_mid_epoch)) {
+        int rc = t->seek(t->ctx, s->epoch, s->micro * o->batch_size);
+        if (rc) return error_prefix(rc, "epoch %lld: ", s->epoch + 1);
+        r->resumed_mid_epoch = 0;
     }
     long n_micro = r->micro_epoch - s->micro < o->grad_accum ? r->micro_epoch - (long)s->micro : o->grad_accum;
     float scale = 1.0f / (float)n_micro;

@@ -87,8 +87,9 @@ void attention_forward(float *out, float *att, const float *qkv, const int32_t *
     }
 }
 
-void attention_backward(float *dqkv, const float *dout, const float *qkv, const float *att, const int32_t *mask,
-                        int B, int T, int C, int NH, float p, uint64_t seed, uint32_t site, float *scratch) {
+void attention_backward(float *dqkv, const float *dout, const float *datt, const float *qkv, const float *att,
+                        const int32_t *mask, int B, int T, int C, int NH, float p, uint64_t seed, uint32_t site,
+                        float *scratch) {
     int hd = C / NH, C3 = 3 * C;
     float scale = 1.0f / sqrtf((float)hd), dscale = p > 0.0f ? 1.0f / (1.0f - p) : 1.0f;
     uint64_t key = dropout_key(seed, site);
@@ -101,6 +102,7 @@ void attention_backward(float *dqkv, const float *dout, const float *qkv, const 
         int kend = key_mask(madd, mask, b, T), kn = kend ? kend : T;
         const float *q = qkv + (size_t)b * T * C3 + (size_t)h * hd, *k = q + C, *v = q + 2 * C;
         const float *a = att + (size_t)bh * TT, *dO = dout + (size_t)b * T * C + (size_t)h * hd;
+        const float *dA = datt ? datt + (size_t)bh * TT : NULL;
         float *dq = dqkv + (size_t)b * T * C3 + (size_t)h * hd, *dk = dq + C, *dv = dq + 2 * C;
         if (p > 0.0f) /* the dropped weights again, from the same hash */
             for (int i = 0; i < T; i++) {
@@ -115,13 +117,19 @@ void attention_backward(float *dqkv, const float *dout, const float *qkv, const 
         gemm(1, 0, kn, hd, T, 1.0f, w, T, dO, C, 0.0f, dv, C3);
         gemm(0, 1, T, kn, hd, 1.0f, dO, C, v, C3, 0.0f, ds, T);
         /* through dropout (kept where the dropped weight is non-zero; where P is 0 the choice
-         * does not matter) and softmax: dS = P ⊙ (dP − Σ_j P dP) · scale */
+         * does not matter), plus the extra gradient on P itself, and softmax:
+         * dS = P ⊙ (dP − Σ_j P dP) · scale */
         for (int i = 0; i < T; i++) {
             float *r = ds + (size_t)i * T, dot = 0.0f;
             const float *ar = a + (size_t)i * T, *pr = w + (size_t)i * T;
             if (p > 0.0f) {
 #pragma omp simd
                 for (int j = 0; j < kn; j++) r[j] = pr[j] != 0.0f ? r[j] * dscale : 0.0f;
+            }
+            if (dA) {
+                const float *dr = dA + (size_t)i * T;
+#pragma omp simd
+                for (int j = 0; j < kn; j++) r[j] += dr[j];
             }
 #pragma omp simd reduction(+ : dot)
             for (int j = 0; j < kn; j++) dot += ar[j] * r[j];
@@ -171,8 +179,8 @@ void attention_forward_ref(float *out, float *att, const float *qkv, const int32
     }
 }
 
-void attention_backward_ref(float *dqkv, const float *dout, const float *qkv, const float *att, const int32_t *mask,
-                            int B, int T, int C, int NH, float p, uint64_t seed, uint32_t site) {
+void attention_backward_ref(float *dqkv, const float *dout, const float *datt, const float *qkv, const float *att,
+                            const int32_t *mask, int B, int T, int C, int NH, float p, uint64_t seed, uint32_t site) {
     int hd = C / NH, C3 = 3 * C;
     memset(dqkv, 0, (size_t)B * T * C3 * sizeof *dqkv);
     double scale = 1.0 / sqrt((double)hd);
@@ -191,7 +199,7 @@ void attention_backward_ref(float *dqkv, const float *dout, const float *qkv, co
                         d += (double)dO[c] * v[c];
                         dqkv[((size_t)b * T + j) * C3 + 2 * C + h * hd + c] += (float)(a[j] * keep * dO[c]);
                     }
-                    dp[j] = d * keep;
+                    dp[j] = d * keep + (datt ? datt[idx] : 0.0);
                     dot += a[j] * dp[j];
                 }
                 int any = 0;

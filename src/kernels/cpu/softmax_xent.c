@@ -1,5 +1,6 @@
 /* softmax_xent.c — the heads' losses with their gradients: HF's span loss, cross-entropy
- * with ignored labels (masked LM, classification) and mean squared error (regression).
+ * with ignored labels (masked LM, classification, listwise ranking), mean squared error
+ * (regression) and binary cross-entropy with logits (cross-encoders).
  *
  * Each returns the loss and writes d loss / d logits in the same pass; the gradient may
  * overwrite the logits (the MLM logits [N, V] are the largest activation of a step). Row
@@ -59,6 +60,18 @@ float mse_loss(float *dlogits, const float *logits, const float *targets, int B)
         double d = (double)logits[b] - targets[b];
         total += d * d;
         dlogits[b] = (float)(2.0 * d / B);
+    }
+    return (float)(total / B);
+}
+
+float bce_loss(float *dlogits, const float *logits, const float *targets, int B) {
+    double total = 0.0;
+    for (int b = 0; b < B; b++) {
+        double x = logits[b], y = targets[b];
+        /* log(1 + e^-|x|) + max(x, 0) - x y: torch's stable form */
+        total += fmax(x, 0.0) - x * y + log1p(exp(-fabs(x)));
+        double sig = x >= 0 ? 1.0 / (1.0 + exp(-x)) : exp(x) / (1.0 + exp(x));
+        dlogits[b] = (float)((sig - y) / B);
     }
     return (float)(total / B);
 }
