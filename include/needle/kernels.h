@@ -37,6 +37,13 @@ void gemm(int ta, int tb, int M, int N, int K, float alpha, const float *A, int 
           float *C, int ldc);
 void gemm_ref(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda, const float *B, int ldb,
               float beta, float *C, int ldc);
+/* Run the calling thread's kernels on n threads from now on: its OpenMP thread count (gemm's
+ * and every parallel kernel's) and OpenBLAS's (gemm's fallback without AVX-512). OpenBLAS keeps
+ * ONE process-wide count (and some versions stay at 1 once any thread has run a product with
+ * one thread), so callers that mix counts across threads must not change it while another
+ * thread is inside a product (infer_slots.h does this under its lock, when no other run is
+ * active on more than one thread). */
+void kernels_set_threads(int n);
 
 /* ---- linear layers (matmul.c) ---------------------------------------------------- */
 /* out[N,OC] = inp[N,IC] · w[OC,IC]ᵀ + bias[OC] (bias may be NULL). */

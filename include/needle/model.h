@@ -156,6 +156,14 @@ void model_free(model *m);
  * backward buffers (a teacher whose intermediate layers a student learns from). Sizes are
  * logged at debug. */
 int model_alloc(model *m, int max_B, int max_T, int mode);
+/* An inference replica of `src`: the same parameters, shared and read-only (src must outlive
+ * the replica, and its parameters must not change meanwhile), with activation buffers of its
+ * own for batches up to max_B x max_T, sized for the calling thread's OpenMP thread count. So
+ * several threads can run forward passes of one model at once, each on its own replica, for
+ * the memory of the activations alone. Free it with model_replica_free, never model_free
+ * (which would free the shared parameters). */
+int model_replica(model *dst, const model *src, int max_B, int max_T);
+void model_replica_free(model *dst);
 /* Bytes held by the parameter, gradient and activation blocks. */
 size_t model_bytes(const model *m);
 

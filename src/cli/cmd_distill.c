@@ -89,7 +89,7 @@ int cmd_reader_distill(int argc, char **argv) {
     opts[n++] = (cli_opt){"intermediate", OPT_FLAG, &a.o.intermediate, "TinyBERT's first stage instead: MSE of mapped hidden states and attention matrices", 0};
     opts[n++] = (cli_opt){"teacher-cache", OPT_STRING, &a.o.teacher_cache, "keep the teacher's logits in this file; a later run on the same windows reads them", 0};
     opts[n++] = (cli_opt){"teacher-batch-size", OPT_INT, &a.o.teacher_batch, "windows per teacher forward pass when computing its logits", 0};
-    n += reader_cli_data_options(&a.d, opts + n);
+    n += reader_cli_data_options(&a.d, 0, opts + n);
     n += train_cli_options(&a.t, "windows", "f1", opts + n);
     for (int i = 0; i < n; i++) {
         if (!strcmp(opts[i].name, "epochs")) opts[i].help = "passes over the training data (0: 2, or 5 with --intermediate)";

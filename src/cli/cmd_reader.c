@@ -2,7 +2,9 @@
  *
  * The command wires the library together: the tokenizer and model of an HF directory (a span
  * head is added when the checkpoint has none), SQuAD files read with answer re-location,
- * windows as Hugging Face's run_qa makes them, the reader task and the shared trainer. A run
+ * windows as Hugging Face's run_qa makes them, the reader task and the shared trainer. The
+ * examples come from SQuAD files and/or a store's user feedback (--from-feedback: the feedback
+ * loop of the HTTP API, through the converter /export-feedback uses). A run
  * interrupted by SIGTERM/SIGINT leaves a checkpoint and exits with 128 + the signal number;
  * the same command with --resume continues it exactly. */
 #include "train_cli.h"
@@ -54,12 +56,20 @@ int cmd_reader_train(int argc, char **argv) {
     memset(&a, 0, sizeof a);
     reader_cli_data_defaults(&a.d);
     train_cli_defaults(&a.t, 12, 2, 3e-5, 0);
+    a.d.fb = feedback_squad_defaults();
+    int fb_context = 0;
     cli_opt opts[64];
     int n = 0;
     opts[n++] = (cli_opt){"model", OPT_STRING, &a.model_dir, "Hugging Face model directory to start from (a span head is added if missing)", 1};
     opts[n++] = (cli_opt){"tokenizer", OPT_STRING, &a.tokenizer_dir, "tokenizer directory or tokenizer.json (default: --model)", 0};
     opts[n++] = (cli_opt){"save-dir", OPT_STRING, &a.save_dir, "output: the final model (HF layout + tokenizer), best/, checkpoints/", 1};
-    n += reader_cli_data_options(&a.d, opts + n);
+    n += reader_cli_data_options(&a.d, 1, opts + n);
+    opts[n++] = (cli_opt){"from-feedback", OPT_STRING, &a.d.feedback, "document store: train on its user feedback (as GET "
+                                                                     "/export-feedback converts it), after --train's examples when both are given", 0};
+    opts[n++] = (cli_opt){"feedback-context-size", OPT_INT, &fb_context, "cut each feedback context to this many characters "
+                                                                        "around the answer (0: the whole document)", 0};
+    opts[n++] = (cli_opt){"feedback-only-positive", OPT_FLAG, &a.d.fb.only_positive_labels, "only feedback whose answer is "
+                                                                        "correct (no impossible questions from wrong documents)", 0};
     n += train_cli_options(&a.t, "windows", "f1", opts + n);
     opts[n] = (cli_opt){NULL, 0, NULL, NULL, 0};
     static const char summary[] =
@@ -73,6 +83,18 @@ int cmd_reader_train(int argc, char **argv) {
     char *pos[1];
     int npos, rc = cli_parse(&spec, argc, argv, pos, &npos);
     if (rc) return cli_parse_exit(rc);
+    if (!a.d.train && !a.d.feedback) {
+        fprintf(stderr, "needle: error: give --train FILE, --from-feedback STORE or both (see --help)\n");
+        return 2;
+    }
+    if (fb_context < 0) {
+        fprintf(stderr, "needle: error: --feedback-context-size must be 0 (the whole document) or more\n");
+        return 2;
+    }
+    if (fb_context > 0) {
+        a.d.fb.full_document_context = 0;
+        a.d.fb.context_size = fb_context;
+    }
     if ((rc = train_cli_check(&a.t))) return rc;
     a.d.data.threads = a.t.threads;
     if (!a.tokenizer_dir) a.tokenizer_dir = a.model_dir;

@@ -1,5 +1,6 @@
 /* train_cli.c — the options, data and reporting the training commands share (see train_cli.h). */
 #include "train_cli.h"
+#include "needle/docstore.h"
 #include "needle/error.h"
 #include "needle/log.h"
 
@@ -112,9 +113,9 @@ void reader_cli_data_defaults(reader_cli_data *d) {
     d->n_best = p.decode.n_best, d->max_answer_len = p.decode.max_answer_len, d->top_k = p.top_k;
 }
 
-int reader_cli_data_options(reader_cli_data *d, cli_opt *o) {
+int reader_cli_data_options(reader_cli_data *d, int train_optional, cli_opt *o) {
     const cli_opt t[] = {
-        {"train", OPT_STRING, &d->train, "SQuAD-format training file (v1.1 or v2.0)", 1},
+        {"train", OPT_STRING, &d->train, "SQuAD-format training file (v1.1 or v2.0)", !train_optional},
         {"dev", OPT_STRING, &d->dev, "SQuAD-format dev file, evaluated with the official EM/F1", 0},
         {"dev-fraction", OPT_DOUBLE, &d->dev_fraction, "without --dev: carve this fraction of --train out as dev (by article, --seed)", 0},
         {"max-seq-len", OPT_INT, &d->data.max_seq_len, "tokens per window, special tokens included", 0},
@@ -143,33 +144,53 @@ void reader_cli_sets_free(reader_cli_sets *s) {
     squad_dataset_free(&s->dv);
 }
 
-/* Training and dev data: the dev file, or a split of the training file, or none. */
+/* The training examples: the --train file, then the user feedback of d->feedback's store
+ * (converted as /export-feedback converts it), or either alone. */
+static int load_training(const reader_cli_data *d, squad_dataset *all) {
+    squad_load_opts fix = {SQUAD_OFFSETS_FIX, 0};
+    squad_dataset_init(all);
+    int rc = d->train ? squad_load(d->train, &fix, all) : 0;
+    if (rc || !d->feedback) return rc;
+    docstore *ds = NULL;
+    feedback_squad_stats st;
+    size_t before = all->n_questions;
+    if (!(rc = docstore_open(&ds, d->feedback, DOCSTORE_READONLY))) rc = feedback_squad_append(ds, &d->fb, all, &st);
+    docstore_close(ds);
+    if (rc) return rc;
+    log_info("%s: %zu feedback examples (%zu labels with a right document and a wrong answer left out, %zu skipped)",
+             d->feedback, all->n_questions - before, st.left_out, st.skipped);
+    if (all->n_questions == before)
+        return error_set(NEEDLE_EINVAL, "%s: no user feedback to train on (POST /feedback labels it)", d->feedback);
+    return 0;
+}
+
+/* Training and dev data: the dev file, or a split of the training data, or none. */
 static int load_data(reader_cli_sets *s, const reader_cli_data *d, uint64_t seed) {
-    squad_load_opts fix = {SQUAD_OFFSETS_FIX, 0}, keep = {SQUAD_OFFSETS_KEEP, 0};
-    if (d->dev) {
-        int rc = squad_load(d->train, &fix, &s->tr);
-        if (!rc && !(rc = squad_load(d->dev, &keep, &s->dv))) s->has_dev = 1;
+    squad_load_opts keep = {SQUAD_OFFSETS_KEEP, 0};
+    const char *name = d->train ? d->train : d->feedback;
+    if (d->dev || d->dev_fraction <= 0) {
+        int rc = load_training(d, &s->tr);
+        if (!rc && d->dev && !(rc = squad_load(d->dev, &keep, &s->dv))) s->has_dev = 1;
         return rc;
     }
-    if (d->dev_fraction <= 0) return squad_load(d->train, &fix, &s->tr);
     squad_dataset all;
-    int rc = squad_load(d->train, &fix, &all);
-    if (rc) return rc;
-    rc = squad_split(&all, d->dev_fraction, seed, &s->tr, &s->dv);
+    int rc = load_training(d, &all);
+    if (!rc) rc = squad_split(&all, d->dev_fraction, seed, &s->tr, &s->dv);
     squad_dataset_free(&all);
-    if (rc) return error_prefix(rc, "%s: --dev-fraction %g: ", d->train, d->dev_fraction);
+    if (rc) return error_prefix(rc, "%s: --dev-fraction %g: ", name, d->dev_fraction);
     s->has_dev = 1;
-    log_info("%s: dev split of %.0f%% (seed %llu): %zu training and %zu dev questions", d->train, 100 * d->dev_fraction,
+    log_info("%s: dev split of %.0f%% (seed %llu): %zu training and %zu dev questions", name, 100 * d->dev_fraction,
              (unsigned long long)seed, s->tr.n_questions, s->dv.n_questions);
     return 0;
 }
 
 int reader_cli_load(reader_cli_sets *s, const reader_cli_data *d, const tokenizer *tk, uint64_t seed) {
+    const char *name = d->train ? d->train : d->feedback;
     int rc = load_data(s, d, seed);
     reader_data_stats st;
-    if (!rc) rc = reader_featurize(&s->tr, tk, &d->data, d->train, &s->ftr, &st);
+    if (!rc) rc = reader_featurize(&s->tr, tk, &d->data, name, &s->ftr, &st);
     if (!rc && !s->ftr.n)
-        rc = error_set(NEEDLE_EINVAL, "%s: no training windows (no question is left after the answer checks)", d->train);
+        rc = error_set(NEEDLE_EINVAL, "%s: no training windows (no question is left after the answer checks)", name);
     if (!rc && s->has_dev) rc = reader_featurize(&s->dv, tk, &d->data, d->dev ? d->dev : "dev split", &s->fdv, &st);
     return rc;
 }

@@ -8,6 +8,7 @@
 #define NEEDLE_TRAIN_CLI_H
 
 #include "cli.h"
+#include "needle/feedback_squad.h"
 #include "needle/reader_data.h"
 #include "needle/reader_predict.h"
 #include "needle/trainer.h"
@@ -36,6 +37,8 @@ int train_cli_run(const trainer_task *task, const train_cli_args *a, const char 
 
 typedef struct {
     const char *train, *dev;
+    const char *feedback;        /* a document store whose user feedback is trained on (reader train) */
+    feedback_squad_opts fb;      /* how feedback becomes examples */
     double dev_fraction;
     reader_data_opts data;
     int n_best, max_answer_len, top_k;
@@ -51,10 +54,12 @@ typedef struct {
 void reader_cli_data_defaults(reader_cli_data *d);
 /* Empty sets (so that reader_cli_sets_free is safe whatever happens next). */
 void reader_cli_sets_init(reader_cli_sets *s, const reader_cli_data *d);
-/* Append --train, --dev, --dev-fraction, the window options and the dev-evaluation options. */
-int reader_cli_data_options(reader_cli_data *d, cli_opt *o);
-/* Read the training data (answers re-located) and the dev data (the dev file, or a split of
- * the training file by article with `seed`, or none), and featurise both with tk. */
+/* Append --train (required unless `train_optional`), --dev, --dev-fraction, the window options
+ * and the dev-evaluation options. */
+int reader_cli_data_options(reader_cli_data *d, int train_optional, cli_opt *o);
+/* Read the training data (the --train file with answers re-located, then the feedback of
+ * d->feedback's store when set) and the dev data (the dev file, or a split of the training
+ * data by article with `seed`, or none), and featurise both with tk. */
 int reader_cli_load(reader_cli_sets *s, const reader_cli_data *d, const tokenizer *tk, uint64_t seed);
 /* The dev evaluation of model m (NULL when there is no dev data). */
 reader_eval *reader_cli_eval(reader_cli_sets *s, const reader_cli_data *d, const model *m, int batch);

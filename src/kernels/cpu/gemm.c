@@ -10,7 +10,8 @@
  * order of additions whatever the thread count, so results are bitwise reproducible. Called
  * inside an OpenMP region (attention heads) it runs on the calling thread. Packing
  * buffers are per thread and grow once, so the training loop does not allocate.
- * Without AVX-512 at compile time, or if a buffer cannot be allocated, it is OpenBLAS. */
+ * Without AVX-512 at compile time, or if a buffer cannot be allocated, it is OpenBLAS.
+ * kernels_set_threads sets both thread counts, OpenMP's and OpenBLAS's, together. */
 #include "needle/kernels.h"
 
 #include <cblas.h>
@@ -169,6 +170,11 @@ static int gemm_block(int ta, int tb, int K, float alpha, const float *A, int ld
         }
     }
     return 0;
+}
+
+void kernels_set_threads(int n) {
+    omp_set_num_threads(n);
+    openblas_set_num_threads(n);
 }
 
 void gemm(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda, const float *B, int ldb, float beta,
