@@ -49,6 +49,14 @@ enum {
 };
 
 int docstore_open(docstore **out, const char *path, int flags);
+/* Durability of this connection's commits (the write-ahead log either way):
+ *   0 (the default, synchronous=NORMAL): a committed transaction is in the log file, written
+ *     through the operating system, before the call returns: it survives the process being
+ *     killed or crashing; the log is fsynced at checkpoints only, so an operating-system crash
+ *     or power failure may lose the last transactions (never half-applied ones);
+ *   1 (synchronous=FULL): the log is also fsynced at every commit, so a committed transaction
+ *     survives a power failure too, at the cost of one fsync per transaction. */
+int docstore_set_durable(docstore *ds, int durable);
 void docstore_close(docstore *ds);
 const char *docstore_path(const docstore *ds);
 

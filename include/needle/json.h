@@ -72,5 +72,8 @@ void jsonw_bool(jsonw *w, int v);
 void jsonw_null(jsonw *w);
 /* Insert already-serialised JSON as one value. */
 void jsonw_raw(jsonw *w, const char *json);
+/* Write a cJSON value (recursively) through the writer, so its numbers get the shortest
+ * round-trip text rather than cJSON's 17 digits. */
+void jsonw_cjson(jsonw *w, const cJSON *v);
 
 #endif

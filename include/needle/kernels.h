@@ -15,10 +15,12 @@
  *
  * Conventions: forward saves exactly what backward needs (LayerNorm mean and 1/std,
  * softmax probabilities); parameter gradients (dw, dbias, ...) ACCUMULATE; input gradients
- * (dinp) overwrite unless a function says otherwise. Everything is deterministic for a
- * fixed thread count: parallel loops are statically scheduled and no reduction depends on
- * thread timing. Dropout masks come from dropout_keep() (a hash of seed, site and element
- * index), so backward regenerates them rather than storing them. */
+ * (dinp) overwrite unless a function says otherwise. Every output element is computed by
+ * one thread in a fixed order (gemm tiles, per-row work, column-blocked sums, one task
+ * per attention head), so results are the same bits for any thread count; only the
+ * losses' scalar sums over rows use an OpenMP reduction. Dropout masks come from
+ * dropout_keep() (a hash of seed, site and element index), so backward regenerates them
+ * rather than storing them. */
 #ifndef NEEDLE_KERNELS_H
 #define NEEDLE_KERNELS_H
 
@@ -26,6 +28,22 @@
 #include <stdint.h>
 
 #include "needle/model.h"
+
+/* ---- matrix product (gemm.c) ------------------------------------------------------ */
+/* C[M,N] = alpha·op(A)·op(B) + beta·C, row-major, op(X) = Xᵀ when ta / tb is set:
+ * cblas_sgemm's contract (beta == 0 never reads C). Bitwise the same for any thread count;
+ * runs on the calling thread when called inside an OpenMP region. */
+void gemm(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda, const float *B, int ldb, float beta,
+          float *C, int ldc);
+void gemm_ref(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda, const float *B, int ldb,
+              float beta, float *C, int ldc);
+/* Run the calling thread's kernels on n threads from now on: its OpenMP thread count (gemm's
+ * and every parallel kernel's) and OpenBLAS's (gemm's fallback without AVX-512). OpenBLAS keeps
+ * ONE process-wide count (and some versions stay at 1 once any thread has run a product with
+ * one thread), so callers that mix counts across threads must not change it while another
+ * thread is inside a product (infer_slots.h does this under its lock, when no other run is
+ * active on more than one thread). */
+void kernels_set_threads(int n);
 
 /* ---- linear layers (matmul.c) ---------------------------------------------------- */
 /* out[N,OC] = inp[N,IC] · w[OC,IC]ᵀ + bias[OC] (bias may be NULL). */
@@ -86,19 +104,23 @@ void embedding_backward(float *dwte, float *dwpe, float *dwtt, const float *dout
 /* Multi-head self-attention over qkv[N,3C]: att = softmax(q·kᵀ/√hd + mask) [B,NH,T,T] (saved),
  * out[N,C] = dropout(att) · v with heads concatenated. Padding keys get HF's additive
  * float-min mask (weight exactly 0); a sequence with no token at all attends uniformly, as
- * HF's eager attention does. `scratch` holds attention_scratch_floats(T) floats. att may be
+ * HF's eager attention does. `scratch` holds attention_scratch_floats(T, threads) floats for
+ * at least as many threads as the OpenMP team. att may be
  * NULL (inference: probabilities live in the scratch only). */
 void attention_forward(float *out, float *att, const float *qkv, const int32_t *mask, int B, int T, int C, int NH,
                        float p, uint64_t seed, uint32_t site, float *scratch);
-/* dqkv[N,3C] (overwritten) from dout[N,C]. The uniform weights of a sequence without any
- * token do not depend on q and k, so q and k get no gradient there. */
-void attention_backward(float *dqkv, const float *dout, const float *qkv, const float *att, const int32_t *mask,
-                        int B, int T, int C, int NH, float p, uint64_t seed, uint32_t site, float *scratch);
-size_t attention_scratch_floats(int T);
+/* dqkv[N,3C] (overwritten) from dout[N,C] and, when datt is not NULL, an extra gradient on
+ * the saved probabilities att [B,NH,T,T] themselves (before dropout: what intermediate-layer
+ * distillation compares). The uniform weights of a sequence without any token do not depend
+ * on q and k, so q and k get no gradient there. */
+void attention_backward(float *dqkv, const float *dout, const float *datt, const float *qkv, const float *att,
+                        const int32_t *mask, int B, int T, int C, int NH, float p, uint64_t seed, uint32_t site,
+                        float *scratch);
+size_t attention_scratch_floats(int T, int threads);
 void attention_forward_ref(float *out, float *att, const float *qkv, const int32_t *mask, int B, int T, int C, int NH,
                            float p, uint64_t seed, uint32_t site);
-void attention_backward_ref(float *dqkv, const float *dout, const float *qkv, const float *att, const int32_t *mask,
-                            int B, int T, int C, int NH, float p, uint64_t seed, uint32_t site);
+void attention_backward_ref(float *dqkv, const float *dout, const float *datt, const float *qkv, const float *att,
+                            const int32_t *mask, int B, int T, int C, int NH, float p, uint64_t seed, uint32_t site);
 
 /* ---- losses (softmax_xent.c) ------------------------------------------------------ */
 /* Extractive-QA loss, HF's: positions are clamped to [0, T] and T is ignored; the loss is
@@ -108,9 +130,14 @@ void attention_backward_ref(float *dqkv, const float *dout, const float *qkv, co
 float span_loss(float *dlogits, const float *logits, const int32_t *start, const int32_t *end, int B, int T);
 /* Cross-entropy over rows of logits [R, K] with integer labels in [0, K), rows labelled -100
  * ignored; the mean over the other rows (0 when none). This is the masked-LM loss (R = N
- * tokens, K = V) and the classification loss (R = B, K = NL). dlogits may alias logits. */
+ * tokens, K = V), the classification loss (R = B, K = NL) and the listwise ranking loss
+ * (R groups of K passages' scores, label 0: the positive). dlogits may alias logits. */
 float xent_loss(float *dlogits, const float *logits, const int32_t *labels, int R, int K);
 /* Mean squared error of logits [B] against float targets (HF's regression, num_labels 1). */
 float mse_loss(float *dlogits, const float *logits, const float *targets, int B);
+/* Binary cross-entropy of logits [B] against targets in [0, 1], the mean over B
+ * (torch.nn.BCEWithLogitsLoss: sentence-transformers' CrossEncoder with num_labels 1).
+ * dlogits may alias logits. */
+float bce_loss(float *dlogits, const float *logits, const float *targets, int B);
 
 #endif

@@ -9,6 +9,8 @@
  *   model_load(dir) or model_create(config, seed)   parameters (one block, HF names)
  *   model_alloc(max_B, max_T, MODEL_TRAIN)          saved activations + gradient block
  *     or model_alloc(..., MODEL_INFER)              memory-light buffers, forward only
+ *     or model_alloc(..., MODEL_KEEP)               forward only, every layer's hidden states
+ *                                                   and attention kept (a distillation teacher)
  *   model_forward(batch, rng or NULL)               rng given = training mode (dropout)
  *   model_backward(gradients of outputs)            accumulates into the gradient block
  *   model_save(dir)                                 a directory HF from_pretrained loads
@@ -20,8 +22,9 @@
  * depend on the thread count, backward regenerates them instead of storing them, and
  * saving/restoring the caller's rng is all a bitwise resume needs.
  *
- * Every computation is deterministic for a fixed thread count (static OpenMP schedules,
- * no atomics; BLAS partitions by output blocks). */
+ * Outputs and gradients are the same bits for any thread count (each element has one
+ * owner thread and a fixed order of additions; see kernels.h), so a resumed or re-run
+ * training step reproduces exactly. */
 #ifndef NEEDLE_MODEL_H
 #define NEEDLE_MODEL_H
 
@@ -101,7 +104,7 @@ typedef struct {
     int base_len;
 } model_param;
 
-enum { MODEL_INFER = 0, MODEL_TRAIN = 1 };
+enum { MODEL_INFER = 0, MODEL_TRAIN = 1, MODEL_KEEP = 2 };
 
 typedef struct model_acts model_acts; /* activation buffers (private, see encoder.c) */
 typedef struct model_weights model_weights;
@@ -129,6 +132,12 @@ int model_load(model *m, const char *dir, model_head head, int num_labels, uint6
  * weights, zero biases, unit LayerNorm weights, zero padding_idx rows. Takes ownership of
  * cfg->json. */
 int model_create(model *m, const model_config *cfg, uint64_t seed);
+/* A parameter set without an encoder: n weight matrices [out_dims[i], in_dims[i]] named
+ * "<prefix>.<i>.weight", initialised as torch.nn.Linear's (U(±1/sqrt(in)), from `seed`), with
+ * their gradient block allocated. For trainable tensors a task owns beside its encoders
+ * (distillation's projections): the trainer steps and checkpoints them like any model.
+ * model_forward, model_backward and model_save do not apply; model_free releases it. */
+int model_create_linears(model *m, int n, const int *out_dims, const int *in_dims, const char *prefix, uint64_t seed);
 /* Set L, C (= E), NH = C/64 and F = 4C from a named size of Google's BERT miniatures: tiny
  * (L 2, H 128), mini (4, 256), small (4, 512), medium (8, 512), base (12, 768). */
 int model_size_apply(const char *name, model_config *c);
@@ -142,8 +151,19 @@ int model_save(const model *m, const char *dir);
 void model_free(model *m);
 
 /* Allocate activations for batches up to max_B x max_T (re-allocating if called again).
- * MODEL_TRAIN also allocates (and zeroes) the gradient block. Sizes are logged at debug. */
+ * MODEL_TRAIN also allocates (and zeroes) the gradient block. MODEL_KEEP keeps what
+ * model_hidden and model_attention return for every layer, without the gradient block and
+ * backward buffers (a teacher whose intermediate layers a student learns from). Sizes are
+ * logged at debug. */
 int model_alloc(model *m, int max_B, int max_T, int mode);
+/* An inference replica of `src`: the same parameters, shared and read-only (src must outlive
+ * the replica, and its parameters must not change meanwhile), with activation buffers of its
+ * own for batches up to max_B x max_T, sized for the calling thread's OpenMP thread count. So
+ * several threads can run forward passes of one model at once, each on its own replica, for
+ * the memory of the activations alone. Free it with model_replica_free, never model_free
+ * (which would free the shared parameters). */
+int model_replica(model *dst, const model *src, int max_B, int max_T);
+void model_replica_free(model *dst);
 /* Bytes held by the parameter, gradient and activation blocks. */
 size_t model_bytes(const model *m);
 
@@ -161,7 +181,11 @@ typedef struct {
 int model_forward(model *m, const model_batch *b, rng *dropout_rng);
 
 /* Outputs of the last forward (NULL where the model has none). */
-const float *model_hidden(const model *m, int layer); /* [B, T, C]; 0 = embeddings output .. L = last */
+const float *model_hidden(const model *m, int layer); /* [B, T, C]; 0 = embeddings output .. L = last
+                                                       * (MODEL_INFER: only L) */
+/* Layer l's attention probabilities [B, NH, T, T] (l = 0 .. L-1; softmax over the keys, padding
+ * keys 0, before attention dropout); NULL with MODEL_INFER buffers. */
+const float *model_attention(const model *m, int layer);
 const float *model_pooled(const model *m);  /* [B, D]: pooler (dense+tanh) output, DPR's first-token
                                               * hidden state (or encode_proj of it); NULL otherwise */
 float *model_logits(const model *m);        /* SPAN [2, B, T] (start rows then end rows);
@@ -171,11 +195,14 @@ int model_pooled_dim(const model *m);       /* D, or 0 */
 /* Gradients of the outputs of the last forward. Any may be NULL. d_logits may point at
  * model_logits(m) itself (the MLM loss writes its gradient in place). d_hidden, when given,
  * holds L+1 pointers (NULL entries allowed): extra gradients on each hidden state
- * (d_hidden[L] is the gradient of the last hidden state; lower layers for distillation). */
+ * (d_hidden[L] is the gradient of the last hidden state; lower layers for distillation).
+ * d_attention, when given, holds L pointers (NULL entries allowed): gradients on each layer's
+ * attention probabilities [B, NH, T, T] as model_attention returns them. */
 typedef struct {
     const float *d_logits;
     const float *d_pooled;
     const float *const *d_hidden;
+    const float *const *d_attention;
 } model_grad_in;
 
 /* Backward through the last forward (needs MODEL_TRAIN buffers); gradients ADD into the

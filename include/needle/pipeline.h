@@ -129,5 +129,7 @@ void pipeline_unlock(pipeline *p);
 /* ... and read-only connections, one per thread at a time. */
 int pipeline_reader(pipeline *p, docstore **ds);
 void pipeline_reader_done(pipeline *p, docstore *ds);
+/* Make every store's commits durable across power failures (docstore_set_durable). */
+int pipeline_set_durable(pipeline *p);
 
 #endif

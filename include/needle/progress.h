@@ -21,5 +21,9 @@ void progress_finish(progress *p, const char *status);
 
 /* Monotonic seconds, for rates and timings. */
 double clock_seconds(void);
+/* CPU seconds used by the whole process (all threads): with clock_seconds, how many cores a
+ * stretch of work kept busy, and a cost figure that time-sharing with other processes inflates
+ * far less than wall time. */
+double clock_cpu_seconds(void);
 
 #endif

@@ -37,6 +37,14 @@ typedef struct {
     int32_t *ids, *types, *mask, *starts, *ends; /* one micro-batch, gathered */
 } reader_task;
 
+/* Gather windows examples[0..n) of w into one batch in the caller's [n, L] buffers (mask widened
+ * to int32, as the model takes it; types untouched when w has none), and their labels into
+ * starts/ends when those are not NULL. The examples must have passed reader_batch_check. */
+model_batch reader_batch_gather(const reader_windows *w, const int32_t *examples, int n, int32_t *ids, int32_t *types,
+                                int32_t *mask, int32_t *starts, int32_t *ends);
+/* A micro-batch's indices are windows of w and fit in max_batch. */
+int reader_batch_check(const reader_windows *w, const int32_t *examples, int n, int max_batch);
+
 /* Bind a span model (head MODEL_HEAD_SPAN) and its training windows; allocates the model's
  * training buffers for max_batch windows of L tokens. The model and windows stay the caller's. */
 int reader_task_init(reader_task *rt, model *m, const reader_windows *train, int max_batch, const char *tokenizer_dir);

@@ -46,6 +46,11 @@ typedef struct {
     double loss;               /* mean span loss over the windows (when labels were given) */
 } reader_predictions;
 
+/* The logits of every window of w, batch windows per evaluation-mode forward pass, into
+ * lg[n][2][L] (each window's start row, then its end row); with `loss` (may be NULL) the mean
+ * span loss over the windows when w has labels (else 0). `what` names the pass in the progress
+ * display. The model must be allocated (any mode) for batch x L. */
+int reader_logits(model *m, const reader_windows *w, int batch, const char *what, float *lg, double *loss);
 /* Predict. The model must have buffers for windows of L tokens (model_alloc, either mode). */
 int reader_predict(model *m, const reader_pred_windows *w, const squad_dataset *ds, const reader_predict_opts *o,
                    reader_predictions *out);

@@ -54,6 +54,8 @@ const st_tensor *safetensors_find(const safetensors *st, const char *name);
 /* The file a tensor came from (for messages). */
 const char *safetensors_path(const safetensors *st, const st_tensor *t);
 const char *st_dtype_name(st_dtype d);
+/* "[2, 64]" into buf, for messages. */
+void st_shape_text(char *buf, size_t cap, int ndim, const int64_t *shape);
 size_t st_dtype_size(st_dtype d);
 
 /* Convert a floating-point tensor into out[numel]. */

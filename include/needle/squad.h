@@ -14,7 +14,8 @@
  *     "answers" as a list of {text, answer_start}, as Hugging Face datasets' {"text": [...],
  *     "answer_start": [...]}, empty, or absent (a question without answers and without
  *     "is_impossible" is read as impossible);
- *   - "context" before or after "qas", "title" absent.
+ *   - "context" before or after "qas", "title" absent; a paragraph "id" (Haystack's feedback
+ *     exports name the document so) is kept when it is a string and written back.
  * Offsets are character offsets in Unicode code points, as Python counts them. Each answer
  * also carries its byte span in the context, which is what tokenizers' offsets use.
  *
@@ -57,6 +58,7 @@ typedef struct {
 
 typedef struct {
     char *context;
+    char *id;              /* the paragraph's "id" (Haystack's exports: the document's id); NULL */
     size_t context_bytes;  /* strlen(context) */
     size_t context_chars;  /* length in code points */
     size_t article;
@@ -120,6 +122,8 @@ void squad_dataset_init(squad_dataset *ds);
 void squad_dataset_free(squad_dataset *ds);
 int squad_add_article(squad_dataset *ds, const char *title);
 int squad_add_paragraph(squad_dataset *ds, const char *context);
+/* Give the last paragraph an id (a copy; NULL clears it). */
+int squad_set_paragraph_id(squad_dataset *ds, const char *id);
 int squad_add_question(squad_dataset *ds, const char *id, const char *question, int is_impossible);
 /* `start` in code points (-1: unknown); the byte span and `located` are computed here. */
 int squad_add_answer(squad_dataset *ds, const char *text, long long start, int plausible);

@@ -28,7 +28,7 @@
  * Files under save_dir: the final model (task->save), best/ (the best evaluation's model),
  * checkpoints/step-<n>.ckpt (checkpoint.h). The log (one JSON object per line): per optimiser
  * step {"step", "epoch", "loss", "lr", "grad_norm", "clip", "tokens", "tokens_per_s",
- * "examples_per_s", "elapsed_s"}; per evaluation {"step", "epoch", "eval": {metrics...},
+ * "examples_per_s", "step_s", "cpu_s" (process CPU seconds of the step), "elapsed_s"}; per evaluation {"step", "epoch", "eval": {metrics...},
  * "best": bool}. Resuming truncates the log after the checkpoint's step and appends. */
 #ifndef NEEDLE_TRAINER_H
 #define NEEDLE_TRAINER_H
@@ -58,6 +58,12 @@ typedef struct {
     int (*evaluate)(void *ctx, cJSON **metrics);
     /* Write the trained model(s) into `dir` (created by the trainer). */
     int (*save)(void *ctx, const char *dir);
+    /* Optional, for tasks that read their examples as a stream in their own order rather than
+     * by index (a multi-GB file through a shuffle buffer): called before the first micro-batch
+     * of every epoch with (epoch, 0), and before the first micro-batch after a resume with the
+     * checkpoint's epoch and the number of that epoch's examples already consumed, so that the
+     * task can restart its stream and skip to the same place. NULL for indexed tasks. */
+    int (*seek)(void *ctx, long long epoch, long long consumed);
 } trainer_task;
 
 typedef struct {

@@ -71,6 +71,9 @@ int trec_run_read(const char *path, trec_run *run);
 /* Parse a run from memory; `origin` names it in errors. */
 int trec_run_parse(const char *text, size_t len, const char *origin, trec_run *run);
 int trec_run_add(trec_run *run, const char *qid, const char *docno, double score);
+/* Query q's results (q an id of run->qids) in trec_eval's order — score descending, then
+ * docno descending — as a malloc'ed copy of run->q[q].n results. */
+int trec_run_ranked(const trec_run *run, uint32_t q, trec_result **out);
 void trec_run_free(trec_run *run);
 /* Append one result line in TREC form: "qid Q0 docno rank score tag\n", score with %.6f
  * as Anserini writes it. */
@@ -89,6 +92,9 @@ typedef struct {
     size_t num_ret, num_rel, num_rel_ret;
 } trec_summary;
 
+/* Sort results of `run` in place into trec_eval's ranking (score descending, ties by docno
+ * descending): the order the measures, and a reranker, read a query's results in. */
+void trec_run_rank(const trec_run *run, trec_result *results, size_t n);
 /* Measures for one query: `results` (any order), `judged` that query's judgements (or
  * NULL when the qrels lack the query). */
 int trec_eval_query(const trec_run *run, const trec_run_query *results, const trec_qrels *qrels,

@@ -214,3 +214,25 @@ void jsonw_raw(jsonw *w, const char *json) {
     value_prefix(w);
     emit(w, json, strlen(json));
 }
+
+void jsonw_cjson(jsonw *w, const cJSON *v) {
+    if (cJSON_IsObject(v) || cJSON_IsArray(v)) {
+        int obj = cJSON_IsObject(v);
+        if (obj) jsonw_object_begin(w);
+        else jsonw_array_begin(w);
+        for (const cJSON *c = v->child; c; c = c->next) {
+            if (obj) jsonw_key(w, c->string);
+            jsonw_cjson(w, c);
+        }
+        if (obj) jsonw_object_end(w);
+        else jsonw_array_end(w);
+    } else if (cJSON_IsNumber(v)) {
+        jsonw_double(w, v->valuedouble);
+    } else if (cJSON_IsString(v)) {
+        jsonw_string(w, v->valuestring);
+    } else if (cJSON_IsBool(v)) {
+        jsonw_bool(w, cJSON_IsTrue(v));
+    } else {
+        jsonw_null(w);
+    }
+}

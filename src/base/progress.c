@@ -13,6 +13,12 @@ double clock_seconds(void) {
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
+double clock_cpu_seconds(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
 void progress_start(progress *p, const char *label, size_t total) {
     memset(p, 0, sizeof *p);
     snprintf(p->label, sizeof p->label, "%s", label);

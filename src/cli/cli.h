@@ -6,6 +6,8 @@
 #ifndef NEEDLE_CLI_H
 #define NEEDLE_CLI_H
 
+#include "needle/trainer.h"
+
 typedef enum { OPT_STRING, OPT_INT, OPT_DOUBLE, OPT_FLAG, OPT_STRINGS } cli_opt_kind;
 
 /* The values of an option that may be given several times (OPT_STRINGS), in order. */
@@ -41,9 +43,16 @@ int cli_fail(void);
 /* Turn a parse result into an exit status for early return: 0 for --help, 2 for misuse. */
 int cli_parse_exit(int parse_result);
 
+/* The name a retriever's embeddings get in a document store unless --name says otherwise: the
+ * model directory's own name ("models/dpr-scifact/" -> "dpr-scifact"), written into buf. */
+const char *cli_retriever_name(const char *dir, char *buf, size_t cap);
+
 int cmd_version(int argc, char **argv);
 int cmd_eval_trec(int argc, char **argv);
 int cmd_retriever_eval(int argc, char **argv);
+int cmd_retriever_train(int argc, char **argv);
+int cmd_retriever_mine(int argc, char **argv);
+int cmd_retriever_embed(int argc, char **argv);
 int cmd_index(int argc, char **argv);
 int cmd_query(int argc, char **argv);
 int cmd_eval_squad(int argc, char **argv);
@@ -59,6 +68,9 @@ int cmd_squad_split(int argc, char **argv);
 int cmd_reader_train(int argc, char **argv);
 int cmd_reader_predict(int argc, char **argv);
 int cmd_reader_eval(int argc, char **argv);
+int cmd_reader_distill(int argc, char **argv);
+int cmd_reranker_train(int argc, char **argv);
+int cmd_reranker_eval(int argc, char **argv);
 int cmd_mlm_train(int argc, char **argv);
 
 #endif

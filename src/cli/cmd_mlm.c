@@ -160,7 +160,7 @@ static int train(const mlm_args *a) {
     }
     if (mlm_task_init(&task, &m, &tr, has_dev ? &dv : NULL, &mk, a->t.batch, a->tokenizer_dir)) goto done;
     trainer_task k = mlm_task_bind(&task);
-    status = train_cli_run(&k, &a->t, a->save_dir);
+    status = train_cli_run(&k, &a->t, a->save_dir, NULL);
     ran = 1;
 done:
     if (status == 1 && !ran) cli_fail();

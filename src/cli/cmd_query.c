@@ -2,6 +2,8 @@
  *
  *   --store FILE     BM25 over the store's index (FILE.bm25, built by needle index) with
  *                    metadata filters: the documents as JSON (id, score, content, meta);
+ *                    with --dense MODEL, a fine-tuned dense retriever instead, over the
+ *                    embeddings `needle retriever embed` stored (exact search, same output);
  *   --pipeline FILE  the pipeline of a pipeline file (docs/pipeline.md) with Haystack's params:
  *                    Haystack's QueryResponse as JSON, or a readable text form (--format text)
  *                    with each answer's score, document and context, and the documents. */
@@ -10,6 +12,7 @@
 #include "needle/json.h"
 #include "needle/log.h"
 #include "needle/pipeline.h"
+#include "needle/search_dense.h"
 #include "needle/search_store.h"
 #include "needle/utf8.h"
 
@@ -48,15 +51,41 @@ static void write_hits(const char *query, const search_hit *hits, size_t n) {
     strbuf_free(&sb);
 }
 
-static int query_store(const char *store, const char *query, int top_k, const char *filters) {
+/* Dense search with the retriever in `model` over its embeddings `name` in the store. */
+static int query_dense(docstore *ds, const char *model, const char *name, const char *query, size_t k, const char *filters,
+                       search_hit *hits, size_t *n) {
+    biencoder b;
+    docstore_embeddings e = {0};
+    int rc = biencoder_open(&b, model, NULL, 0);
+    if (rc) return rc;
+    rc = docstore_embeddings_load(ds, name, filters, &e);
+    if (rc == NEEDLE_ENOTFOUND)
+        error_prefix(rc, "fill the store's embeddings first with `needle retriever embed --store %s --model %s --name %s`: ",
+                     docstore_path(ds), model, name);
+    if (!rc) rc = search_store_dense(ds, &b, &e, query, k, hits, n);
+    docstore_embeddings_free(&e);
+    biencoder_free(&b);
+    tokenizer_thread_cleanup();
+    return rc;
+}
+
+static int query_store(const char *store, const char *query, int top_k, const char *filters, const char *dense,
+                       const char *name) {
     docstore *ds = NULL;
     bm25_index *ix = NULL;
     search_hit *hits = calloc((size_t)top_k, sizeof *hits);
     size_t n = 0;
-    char *bm25 = search_store_bm25_path(store);
+    char *bm25 = search_store_bm25_path(store), namebuf[256];
     long long count;
     int rc = 0;
     if (!hits || !bm25) { rc = error_set(NEEDLE_ENOMEM, "out of memory"); goto done; }
+    if (dense) {
+        if (!(rc = docstore_open(&ds, store, DOCSTORE_READONLY)))
+            rc = query_dense(ds, dense, name ? name : cli_retriever_name(dense, namebuf, sizeof namebuf), query,
+                             (size_t)top_k, filters, hits, &n);
+        if (!rc) write_hits(query, hits, n);
+        goto done;
+    }
     if ((rc = docstore_open(&ds, store, DOCSTORE_READONLY)) || (rc = bm25_index_open(&ix, bm25))) goto done;
     if ((rc = docstore_count(ds, NULL, &count))) goto done;
     if ((unsigned long long)count != bm25_index_num_docs(ix))
@@ -174,21 +203,26 @@ static int query_pipeline(const char *file, const char *name, const char *query,
 
 int cmd_query(int argc, char **argv) {
     const char *store = NULL, *filters = NULL, *file = NULL, *name = NULL, *params = NULL, *format = "json";
+    const char *dense = NULL, *emb_name = NULL;
     int top_k = 10;
     const cli_opt opts[] = {
         {"store", OPT_STRING, &store, "search this document store's BM25 index (FILE.bm25, built by needle index)", 0},
         {"top-k", OPT_INT, &top_k, "with --store: number of documents to return", 0},
         {"filters", OPT_STRING, &filters, "with --store: metadata filters, Haystack syntax, e.g. '{\"year\": {\"$gte\": 2020}}'", 0},
+        {"dense", OPT_STRING, &dense, "with --store: search densely with this retriever (embeddings by needle retriever embed)", 0},
+        {"name", OPT_STRING, &emb_name, "with --dense: the embeddings' name in the store (default: the model directory's name)", 0},
         {"pipeline", OPT_STRING, &file, "run the pipeline of this pipeline file (docs/pipeline.md)", 0},
         {"pipeline-name", OPT_STRING, &name, "with --pipeline: which pipeline of the file (default: the only one, or 'query')", 0},
         {"params", OPT_STRING, &params, "with --pipeline: Haystack params as JSON, e.g. '{\"Retriever\": {\"top_k\": 5}, "
                                         "\"filters\": {\"year\": 2020}}'", 0},
         {"format", OPT_STRING, &format, "with --pipeline: json (Haystack's QueryResponse) or text", 0},
         {NULL, 0, NULL, NULL, 0}};
-    const cli_spec spec = {"needle query (--store FILE [--top-k N] [--filters JSON] | --pipeline FILE [--params JSON] "
+    const cli_spec spec = {"needle query (--store FILE [--top-k N] [--filters JSON] [--dense MODEL] | --pipeline FILE [--params JSON] "
                            "[--format json|text]) \"QUESTION\"",
                            "With --store: search the store's BM25 index (built by needle index) for the best documents,\n"
-                           "restricted to those matching the filters, and print them as JSON: id, score, content, meta.\n"
+                           "restricted to those matching the filters, and print them as JSON: id, score, content, meta;\n"
+                           "with --dense MODEL, search the embeddings of that fine-tuned retriever instead (filled by\n"
+                           "needle retriever embed; exact search under the filters).\n"
                            "With --pipeline: run a pipeline file (retrievers, join, reader; docs/pipeline.md) and print\n"
                            "its answers with scores, document ids and context, and the documents they come from.",
                            opts, 1, 1};
@@ -208,6 +242,10 @@ int cmd_query(int argc, char **argv) {
             fprintf(stderr, "needle: error: --format is json or text\n");
             return 2;
         }
+        if (dense || emb_name) {
+            fprintf(stderr, "needle: error: --dense and --name go with --store\n");
+            return 2;
+        }
         return query_pipeline(file, name, pos[0], params, format);
     }
     if (name || params || strcmp(format, "json")) {
@@ -218,5 +256,5 @@ int cmd_query(int argc, char **argv) {
         fprintf(stderr, "needle: error: --top-k must be at least 1\n");
         return 2;
     }
-    return query_store(store, pos[0], top_k, filters);
+    return query_store(store, pos[0], top_k, filters, dense, emb_name);
 }

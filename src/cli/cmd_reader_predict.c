@@ -80,6 +80,7 @@ static int pred_run_do(pred_args *a, pred_run *r) {
     if (a->version_text && !(version = squad_version_parse(a->version_text)))
         return error_set(NEEDLE_EINVAL, "--version: '%s' is neither 1.1 nor 2.0", a->version_text);
     if (a->threads > 0) omp_set_num_threads(a->threads);
+    a->d.threads = a->threads;
     int rc = tokenizer_load(a->tokenizer_dir ? a->tokenizer_dir : a->model_dir, &r->tk);
     if (rc) return rc;
     if ((rc = model_load(&r->m, a->model_dir, MODEL_HEAD_AUTO, 0, 0))) return rc;
@@ -186,24 +187,24 @@ int cmd_reader_eval(int argc, char **argv) {
     }
     pred_run r;
     cJSON *metrics = NULL;
-    char *text = NULL;
+    strbuf sb;
+    strbuf_init(&sb);
     int status = 1;
     if (pred_run_do(&a, &r) || write_outputs(&r, &a, pred_out, NULL, NULL)) goto done;
     if (reader_eval_score(&r.ev, &r.preds, &metrics)) goto done;
-    text = cJSON_Print(metrics);
-    if (!text) {
+    jsonw w;
+    jsonw_init(&w, &sb);
+    jsonw_cjson(&w, metrics);
+    if (w.err || strbuf_putc(&sb, '\n')) {
         error_set(NEEDLE_ENOMEM, "out of memory");
         goto done;
     }
-    strbuf sb;
-    strbuf_init(&sb);
-    int bad = strbuf_puts(&sb, text) || strbuf_putc(&sb, '\n') || (out && file_write_atomic(out, sb.data, sb.len));
-    if (!bad) fputs(sb.data, stdout);
-    strbuf_free(&sb);
-    if (!bad) status = 0;
+    if (out && file_write_atomic(out, sb.data, sb.len)) goto done;
+    fputs(sb.data, stdout);
+    status = 0;
 done:
     if (status) cli_fail();
-    cJSON_free(text);
+    strbuf_free(&sb);
     cJSON_Delete(metrics);
     pred_run_free(&r);
     return status;

@@ -3,7 +3,8 @@
  * SIGINT and SIGTERM are blocked before the server's threads start (so they inherit the mask)
  * and taken by sigwait on the main thread: the first one starts a graceful stop (no new
  * connections, requests in flight finish, the store is closed cleanly); a second one during
- * the stop kills the process at once, losing nothing committed. */
+ * the stop kills the process at once, losing nothing committed. --durable adds an fsync per
+ * commit, for writes that must survive a power failure as well. */
 #include "cli.h"
 #include "needle/error.h"
 #include "needle/file.h"
@@ -23,6 +24,7 @@ int cmd_serve(int argc, char **argv) {
     int max_body_mb = (int)(cfg.max_body_bytes >> 20), max_query = (int)cfg.max_query_bytes;
     int max_url = (int)cfg.max_url_bytes, timeout = (int)cfg.timeout_s;
     double shutdown_s = 30;
+    int durable = 0;
     const cli_opt opts[] = {
         {"store", OPT_STRING, &store, "document store to serve (created when missing); /query is BM25 over it", 0},
         {"pipeline", OPT_STRING, &file, "serve this pipeline file instead (docs/pipeline.md): /query runs it, the document "
@@ -39,6 +41,8 @@ int cmd_serve(int argc, char **argv) {
         {"max-query-bytes", OPT_INT, &max_query, "longest question in bytes (400 beyond)", 0},
         {"idle-timeout", OPT_INT, &timeout, "seconds before an idle connection is closed", 0},
         {"shutdown-timeout", OPT_DOUBLE, &shutdown_s, "seconds that requests in flight get to finish on SIGINT/SIGTERM", 0},
+        {"durable", OPT_FLAG, &durable, "fsync every committed write (SQLite synchronous=FULL): acknowledged writes "
+                                        "survive a power failure, not only a killed process (docs/server.md)", 0},
         {NULL, 0, NULL, NULL, 0},
     };
     static const cli_spec spec_base = {
@@ -78,6 +82,10 @@ int cmd_serve(int argc, char **argv) {
     pipeline *p = NULL;
     server *s = NULL;
     if ((rc = file ? pipeline_open_file(&p, file, name) : pipeline_open_store(&p, store))) return cli_fail();
+    if (durable && (rc = pipeline_set_durable(p))) {
+        pipeline_close(p);
+        return cli_fail();
+    }
     if ((rc = server_start(&s, &cfg, p))) {
         pipeline_close(p);
         return cli_fail();
@@ -92,8 +100,8 @@ int cmd_serve(int argc, char **argv) {
             return cli_fail();
         }
     }
-    log_info("serving %s on http://%s:%d/ with %d threads%s", file ? file : store, cfg.host, port, cfg.threads,
-             cfg.api_key ? " (API key required)" : "");
+    log_info("serving %s on http://%s:%d/ with %d threads%s%s", file ? file : store, cfg.host, port, cfg.threads,
+             cfg.api_key ? " (API key required)" : "", durable ? " (durable writes)" : "");
     int sig = 0;
     sigwait(&stop, &sig);
     log_info("%s received: finishing %ld request(s) in flight (a second signal stops at once)",

@@ -19,7 +19,10 @@ static const command commands[] = {
     {"eval pipeline", cmd_eval_pipeline, "evaluate a pipeline file on SQuAD labels: retriever and reader metrics, JSON/text/HTML"},
     {"eval report", cmd_eval_report, "render saved pipeline evaluations side by side (text, HTML with charts)"},
     {"squad split", cmd_squad_split, "split a SQuAD file into training and test files by article (paper)"},
-    {"retriever eval", cmd_retriever_eval, "evaluate a retriever (--bm25) on a BEIR data set (JSON)"},
+    {"retriever eval", cmd_retriever_eval, "evaluate a retriever (--bm25, --model, --hybrid) on a BEIR data set (JSON)"},
+    {"retriever embed", cmd_retriever_embed, "fill a document store's embeddings with a dense retriever's passage encoder"},
+    {"retriever mine", cmd_retriever_mine, "DPR training data with BM25- or dense-mined hard negatives from SQuAD or BEIR data"},
+    {"retriever train", cmd_retriever_train, "fine-tune a dense retriever (DPR or shared encoder) on DPR data or BEIR qrels"},
     {"index", cmd_index, "add documents to a document store through the preprocessor and rebuild its BM25 index"},
     {"query", cmd_query, "ask a question: BM25 over a store (--store) or a pipeline file (--pipeline)"},
     {"model init", cmd_model_init, "create an untrained, HF-initialised model directory of a named size for a tokenizer"},
@@ -30,6 +33,9 @@ static const command commands[] = {
     {"reader train", cmd_reader_train, "fine-tune an extractive reader on SQuAD-format data (HF Trainer semantics, resumable)"},
     {"reader predict", cmd_reader_predict, "answer the questions of a SQuAD-format file with a reader (official predictions, top-k answers)"},
     {"reader eval", cmd_reader_eval, "predict and score a reader: official EM/F1 and top-n accuracy (JSON)"},
+    {"reranker train", cmd_reranker_train, "train a cross-encoder reranker on triples or BEIR qrels with mined negatives (BCE or listwise)"},
+    {"reranker eval", cmd_reranker_eval, "rerank a first-stage run with a cross-encoder; IR measures before and after (JSON)"},
+    {"reader distill", cmd_reader_distill, "distil a reader from a teacher (Haystack's prediction-layer KL or TinyBERT intermediate layers)"},
     {"mlm train", cmd_mlm_train, "masked-language-model training on raw text: domain adaptation or pre-training (resumable)"},
 };
 static const int n_commands = (int)(sizeof commands / sizeof commands[0]);

@@ -1,5 +1,7 @@
-/* train_cli.c — the options and reporting the training commands share (see train_cli.h). */
+/* train_cli.c — the options, data and reporting the training commands share (see train_cli.h). */
 #include "train_cli.h"
+#include "needle/docstore.h"
+#include "needle/error.h"
 #include "needle/log.h"
 
 #include <omp.h>
@@ -59,7 +61,7 @@ int train_cli_check(const train_cli_args *a) {
     return 0;
 }
 
-int train_cli_run(const trainer_task *task, const train_cli_args *a, const char *save_dir) {
+int train_cli_run(const trainer_task *task, const train_cli_args *a, const char *save_dir, trainer_result *res_out) {
     trainer_options o = trainer_defaults();
     o.batch_size = a->batch;
     o.grad_accum = a->accum;
@@ -82,8 +84,10 @@ int train_cli_run(const trainer_task *task, const train_cli_args *a, const char 
     o.log_path = a->log;
     o.resume = a->resume;
     log_info("training on %d threads (a resumed run must use the same number to continue bitwise)", omp_get_max_threads());
-    trainer_result res;
-    if (trainer_run(task, &o, &res)) return cli_fail();
+    trainer_result res = {0};
+    int rc = trainer_run(task, &o, &res);
+    if (res_out) *res_out = res;
+    if (rc) return cli_fail();
     if (res.interrupted) {
         fprintf(stderr, "needle: interrupted by %s after step %ld of %ld; checkpoint written to %s/checkpoints. "
                         "Run the same command with --resume to continue.\n",
@@ -98,4 +102,108 @@ int train_cli_run(const trainer_task *task, const train_cli_args *a, const char 
                 res.best_metric, res.best_step, save_dir);
     fputc('\n', stderr);
     return 0;
+}
+
+/* ---- SQuAD data for the reader commands ---------------------------------------------- */
+
+void reader_cli_data_defaults(reader_cli_data *d) {
+    memset(d, 0, sizeof *d);
+    d->data = reader_data_defaults();
+    reader_predict_opts p = reader_predict_defaults();
+    d->n_best = p.decode.n_best, d->max_answer_len = p.decode.max_answer_len, d->top_k = p.top_k;
+}
+
+int reader_cli_data_options(reader_cli_data *d, int train_optional, cli_opt *o) {
+    const cli_opt t[] = {
+        {"train", OPT_STRING, &d->train, "SQuAD-format training file (v1.1 or v2.0)", !train_optional},
+        {"dev", OPT_STRING, &d->dev, "SQuAD-format dev file, evaluated with the official EM/F1", 0},
+        {"dev-fraction", OPT_DOUBLE, &d->dev_fraction, "without --dev: carve this fraction of --train out as dev (by article, --seed)", 0},
+        {"max-seq-len", OPT_INT, &d->data.max_seq_len, "tokens per window, special tokens included", 0},
+        {"stride", OPT_INT, &d->data.stride, "context tokens shared by consecutive windows (HF doc_stride)", 0},
+        {"max-query-len", OPT_INT, &d->data.max_query_len, "questions cut to this many tokens (0: whole)", 0},
+        {"n-best", OPT_INT, &d->n_best, "dev evaluation: start/end candidates per window", 0},
+        {"max-answer-len", OPT_INT, &d->max_answer_len, "dev evaluation: longest answer, in tokens", 0},
+        {"top-k", OPT_INT, &d->top_k, "dev evaluation: answers per question for top-n accuracy", 0},
+    };
+    memcpy(o, t, sizeof t);
+    return (int)(sizeof t / sizeof t[0]);
+}
+
+void reader_cli_sets_init(reader_cli_sets *s, const reader_cli_data *d) {
+    memset(s, 0, sizeof *s);
+    squad_dataset_init(&s->tr);
+    squad_dataset_init(&s->dv);
+    qa_features_init(&s->ftr, d->data.max_seq_len);
+    qa_features_init(&s->fdv, d->data.max_seq_len);
+}
+
+void reader_cli_sets_free(reader_cli_sets *s) {
+    qa_features_free(&s->ftr);
+    qa_features_free(&s->fdv);
+    squad_dataset_free(&s->tr);
+    squad_dataset_free(&s->dv);
+}
+
+/* The training examples: the --train file, then the user feedback of d->feedback's store
+ * (converted as /export-feedback converts it), or either alone. */
+static int load_training(const reader_cli_data *d, squad_dataset *all) {
+    squad_load_opts fix = {SQUAD_OFFSETS_FIX, 0};
+    squad_dataset_init(all);
+    int rc = d->train ? squad_load(d->train, &fix, all) : 0;
+    if (rc || !d->feedback) return rc;
+    docstore *ds = NULL;
+    feedback_squad_stats st;
+    size_t before = all->n_questions;
+    if (!(rc = docstore_open(&ds, d->feedback, DOCSTORE_READONLY))) rc = feedback_squad_append(ds, &d->fb, all, &st);
+    docstore_close(ds);
+    if (rc) return rc;
+    log_info("%s: %zu feedback examples (%zu labels with a right document and a wrong answer left out, %zu skipped)",
+             d->feedback, all->n_questions - before, st.left_out, st.skipped);
+    if (all->n_questions == before)
+        return error_set(NEEDLE_EINVAL, "%s: no user feedback to train on (POST /feedback labels it)", d->feedback);
+    return 0;
+}
+
+/* Training and dev data: the dev file, or a split of the training data, or none. */
+static int load_data(reader_cli_sets *s, const reader_cli_data *d, uint64_t seed) {
+    squad_load_opts keep = {SQUAD_OFFSETS_KEEP, 0};
+    const char *name = d->train ? d->train : d->feedback;
+    if (d->dev || d->dev_fraction <= 0) {
+        int rc = load_training(d, &s->tr);
+        if (!rc && d->dev && !(rc = squad_load(d->dev, &keep, &s->dv))) s->has_dev = 1;
+        return rc;
+    }
+    squad_dataset all;
+    int rc = load_training(d, &all);
+    if (!rc) rc = squad_split(&all, d->dev_fraction, seed, &s->tr, &s->dv);
+    squad_dataset_free(&all);
+    if (rc) return error_prefix(rc, "%s: --dev-fraction %g: ", name, d->dev_fraction);
+    s->has_dev = 1;
+    log_info("%s: dev split of %.0f%% (seed %llu): %zu training and %zu dev questions", name, 100 * d->dev_fraction,
+             (unsigned long long)seed, s->tr.n_questions, s->dv.n_questions);
+    return 0;
+}
+
+int reader_cli_load(reader_cli_sets *s, const reader_cli_data *d, const tokenizer *tk, uint64_t seed) {
+    const char *name = d->train ? d->train : d->feedback;
+    int rc = load_data(s, d, seed);
+    reader_data_stats st;
+    if (!rc) rc = reader_featurize(&s->tr, tk, &d->data, name, &s->ftr, &st);
+    if (!rc && !s->ftr.n)
+        rc = error_set(NEEDLE_EINVAL, "%s: no training windows (no question is left after the answer checks)", name);
+    if (!rc && s->has_dev) rc = reader_featurize(&s->dv, tk, &d->data, d->dev ? d->dev : "dev split", &s->fdv, &st);
+    return rc;
+}
+
+reader_eval *reader_cli_eval(reader_cli_sets *s, const reader_cli_data *d, const model *m, int batch) {
+    if (!s->has_dev) return NULL;
+    s->ev.w = reader_pred_windows_of(&s->fdv, m);
+    s->ev.ds = &s->dv;
+    s->ev.opt = reader_predict_defaults();
+    s->ev.opt.batch_size = batch;
+    s->ev.opt.decode.n_best = d->n_best;
+    s->ev.opt.decode.max_answer_len = d->max_answer_len;
+    s->ev.opt.top_k = d->top_k;
+    s->ev.opt.decode.version_2 = s->dv.version == SQUAD_V2;
+    return &s->ev;
 }

@@ -18,7 +18,10 @@ void squad_dataset_init(squad_dataset *ds) {
 
 void squad_dataset_free(squad_dataset *ds) {
     for (size_t i = 0; i < ds->n_articles; i++) free(ds->articles[i].title);
-    for (size_t i = 0; i < ds->n_paragraphs; i++) free(ds->paragraphs[i].context);
+    for (size_t i = 0; i < ds->n_paragraphs; i++) {
+        free(ds->paragraphs[i].context);
+        free(ds->paragraphs[i].id);
+    }
     for (size_t i = 0; i < ds->n_questions; i++) {
         free(ds->questions[i].id);
         free(ds->questions[i].question);
@@ -64,6 +67,17 @@ int squad_add_paragraph(squad_dataset *ds, const char *context) {
     p->first_question = ds->n_questions;
     ds->articles[ds->n_articles - 1].n_paragraphs++;
     ds->n_paragraphs++;
+    return 0;
+}
+
+int squad_set_paragraph_id(squad_dataset *ds, const char *id) {
+    if (!ds->n_paragraphs) return error_set(NEEDLE_EINVAL, "squad_set_paragraph_id: no paragraph");
+    squad_paragraph *p = &ds->paragraphs[ds->n_paragraphs - 1];
+    char *copy;
+    int rc = dup(id, &copy);
+    if (rc) return rc;
+    free(p->id);
+    p->id = copy;
     return 0;
 }
 

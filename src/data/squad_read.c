@@ -162,6 +162,8 @@ static int read_paragraph(reader *r, const cJSON *par, const char *where) {
     int rc = json_get_string(par, "context", where, &context);
     if (rc) return rc;
     if ((rc = squad_add_paragraph(r->ds, context))) return rc;
+    const cJSON *id = cJSON_GetObjectItemCaseSensitive(par, "id");
+    if (cJSON_IsString(id) && (rc = squad_set_paragraph_id(r->ds, id->valuestring))) return rc;
     const squad_paragraph *p = &r->ds->paragraphs[r->ds->n_paragraphs - 1];
     if ((rc = squad_offsets_build(&r->offsets, p->context, p->context_bytes))) return rc;
     const cJSON *qas = cJSON_GetObjectItemCaseSensitive(par, "qas");

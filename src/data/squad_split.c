@@ -93,6 +93,7 @@ static int copy_paragraph(squad_dataset *dst, size_t *last_article, const squad_
         *last_article = par->article;
     }
     if (!rc) rc = squad_add_paragraph(dst, par->context);
+    if (!rc && par->id) rc = squad_set_paragraph_id(dst, par->id);
     for (size_t q = par->first_question; !rc && q < par->first_question + par->n_questions; q++)
         rc = copy_question(dst, src, &src->questions[q]);
     return rc;

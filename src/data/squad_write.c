@@ -70,6 +70,10 @@ int squad_serialize(const squad_dataset *ds, squad_version version, strbuf *out)
             jsonw_object_begin(&w);
             jsonw_key(&w, "context");
             jsonw_string(&w, par->context);
+            if (par->id) {
+                jsonw_key(&w, "id");
+                jsonw_string(&w, par->id);
+            }
             jsonw_key(&w, "qas");
             jsonw_array_begin(&w);
             for (size_t q = par->first_question; q < par->first_question + par->n_questions; q++)

@@ -23,6 +23,19 @@ static int cmp_rank(const void *a, const void *b, void *run) {
     return strcmp(strtab_str(docs, y->doc), strtab_str(docs, x->doc));
 }
 
+void trec_run_rank(const trec_run *run, trec_result *results, size_t n) {
+    qsort_r(results, n, sizeof *results, cmp_rank, (void *)run);
+}
+
+int trec_run_ranked(const trec_run *run, uint32_t q, trec_result **out) {
+    size_t n = run->q[q].n;
+    *out = malloc((n ? n : 1) * sizeof **out);
+    if (!*out) return error_set(NEEDLE_ENOMEM, "trec: out of memory");
+    memcpy(*out, run->q[q].r, n * sizeof **out);
+    trec_run_rank(run, *out, n);
+    return 0;
+}
+
 /* The judgement of a document (a string of the run) in a query's sorted judgements:
  * rel >= 0 judged, -2 in the qrels but negative (unjudged), -1 absent. */
 static int relevance(const trec_qrels *qrels, const trec_qrels_query *judged, const char *docno) {
@@ -68,7 +81,7 @@ int trec_eval_query(const trec_run *run, const trec_run_query *results, const tr
     }
     qsort(ideal, n_ideal, sizeof *ideal, cmp_int_desc);
     if (n) memcpy(ranked, results->r, n * sizeof *ranked);
-    qsort_r(ranked, n, sizeof *ranked, cmp_rank, (void *)run);
+    trec_run_rank(run, ranked, n);
     size_t rel_ret = 0;
     double ap = 0;
     for (size_t i = 0; i < n; i++) {

@@ -32,15 +32,15 @@ void reader_predictions_free(reader_predictions *p) {
     memset(p, 0, sizeof *p);
 }
 
-/* Logits of all windows into lg[n][2][L] (start row, end row); the mean span loss when
- * labels are given. */
-static int run_windows(model *m, const reader_pred_windows *pw, int batch, float *lg, double *loss) {
-    const reader_windows *w = &pw->w;
+int reader_logits(model *m, const reader_windows *w, int batch, const char *what, float *lg, double *loss) {
     int L = w->len;
+    if (L > m->max_T || batch < 1 || batch > m->max_B)
+        return error_set(NEEDLE_EINVAL, "%s: batches of %d windows of %d tokens, the model is allocated for %d x %d", what,
+                         batch, L, m->max_B, m->max_T);
     int32_t *mask = malloc((size_t)batch * L * sizeof *mask);
-    if (!mask) return error_set(NEEDLE_ENOMEM, "out of memory for prediction batches");
+    if (!mask) return error_set(NEEDLE_ENOMEM, "out of memory for %s batches", what);
     progress bar;
-    progress_start(&bar, "predict", (size_t)w->n);
+    progress_start(&bar, what, (size_t)w->n);
     double total = 0;
     int rc = 0;
     for (int first = 0; first < w->n && !rc; first += batch) {
@@ -54,13 +54,13 @@ static int run_windows(model *m, const reader_pred_windows *pw, int batch, float
             memcpy(lg + ((size_t)(first + r) * 2) * L, logits + (size_t)r * L, (size_t)L * sizeof *lg);
             memcpy(lg + ((size_t)(first + r) * 2 + 1) * L, logits + ((size_t)B + r) * L, (size_t)L * sizeof *lg);
         }
-        if (w->start_position && w->end_position) /* the gradient overwrites the logits, already copied */
+        if (loss && w->start_position && w->end_position) /* the gradient overwrites the logits, already copied */
             total += (double)B * span_loss(logits, logits, w->start_position + first, w->end_position + first, B, L);
         progress_update(&bar, (size_t)(first + B), NULL);
     }
     progress_finish(&bar, NULL);
     free(mask);
-    *loss = w->n ? total / w->n : 0;
+    if (loss) *loss = w->n ? total / w->n : 0;
     return rc;
 }
 
@@ -92,7 +92,7 @@ int reader_predict(model *m, const reader_pred_windows *pw, const squad_dataset 
         rc = error_set(NEEDLE_ENOMEM, "out of memory for %d windows' logits", w->n);
         goto done;
     }
-    if ((rc = run_windows(m, pw, batch, lg, &out->loss))) goto done;
+    if ((rc = reader_logits(m, w, batch, "predict", lg, &out->loss))) goto done;
     out->has_loss = w->start_position && w->end_position;
     /* first[q] .. first[q + 1]: question q's windows */
     for (size_t q = 0, i = 0; q <= ds->n_questions; q++) {

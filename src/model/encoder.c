@@ -4,7 +4,8 @@
  *
  * MODEL_TRAIN keeps every layer's activations (one block sized for max_B x max_T) plus
  * backward scratch; MODEL_INFER keeps one layer's worth, reused by every layer, and two
- * alternating hidden-state buffers, for embedding large corpora. Dropout masks are never
+ * alternating hidden-state buffers, for embedding large corpora; MODEL_KEEP is MODEL_INFER
+ * plus every hidden state and attention matrix (what a distillation teacher must show). Dropout masks are never
  * stored: the seed drawn at forward time regenerates them in backward. */
 #include "model_internal.h"
 #include "needle/error.h"
@@ -30,14 +31,15 @@ static float *carve(carver *k, size_t n) {
 static size_t max3(size_t a, size_t b, size_t c) { return a > b ? (a > c ? a : c) : (b > c ? b : c); }
 
 /* Carve the activations of `a` out of k (counting when k->base is NULL). */
-static void acts_layout(const model_config *c, model_acts *a, carver *k, int B, int T, int train) {
+static void acts_layout(const model_config *c, model_acts *a, carver *k, int B, int T, int mode) {
+    int train = mode == MODEL_TRAIN, keep = mode != MODEL_INFER;
     size_t N = (size_t)B * T, C = (size_t)c->C, E = (size_t)c->E, F = (size_t)c->F, D = (size_t)model_pool_dim(c);
     size_t CE = C > E ? C : E;
     a->ids = (int32_t *)carve(k, N);
     a->pos_ids = (int32_t *)carve(k, N);
     a->type_ids = (int32_t *)carve(k, N);
     a->mask = (int32_t *)carve(k, N);
-    int nh = train ? c->L + 1 : 2;
+    int nh = keep ? c->L + 1 : 2;
     float *h[2];
     for (int l = 0; l <= c->L; l++) {
         if (l < nh) h[l % 2] = a->hidden[l] = carve(k, N * C);
@@ -51,22 +53,23 @@ static void acts_layout(const model_config *c, model_acts *a, carver *k, int B, 
         layer_acts *la = &a->layers[l];
         if (!train && l > 0) {
             *la = a->layers[0];
+            la->att = keep ? carve(k, N * (size_t)c->NH * T) : NULL;
             continue;
         }
         la->qkv = carve(k, 3 * N * C);
-        la->att = train ? carve(k, N * (size_t)c->NH * T) : NULL;
+        la->att = keep ? carve(k, N * (size_t)c->NH * T) : NULL;
         la->ctx = carve(k, N * C);
         la->res1 = carve(k, N * C);
         la->ln1_mean = carve(k, N);
         la->ln1_rstd = carve(k, N);
         la->ln1 = carve(k, N * C);
         la->fc1 = carve(k, N * F);
-        la->fc_act = train ? carve(k, N * F) : la->fc1;
+        la->fc_act = train ? NULL : la->fc1; /* training: a scratch, recomputed in backward */
         la->res2 = carve(k, N * C);
         la->ln2_mean = carve(k, N);
         la->ln2_rstd = carve(k, N);
     }
-    a->att_scratch = carve(k, (size_t)a->threads * 2 * T * T);
+    a->att_scratch = carve(k, attention_scratch_floats(T, a->threads));
     a->head_in = c->head == MODEL_HEAD_SPAN && c->family == MODEL_DISTILBERT ? carve(k, N * C) : NULL;
     int pooling = D > 0 || c->head == MODEL_HEAD_CLS;
     size_t DP = D ? D : C;
@@ -109,6 +112,8 @@ size_t model_acts_bytes(const model *m) { return m->acts ? m->acts->n_floats * s
 int model_alloc(model *m, int max_B, int max_T, int mode) {
     const model_config *c = &m->cfg;
     if (max_B < 1 || max_T < 1) return error_set(NEEDLE_EINVAL, "model_alloc: batch %d x %d is empty", max_B, max_T);
+    if (mode != MODEL_INFER && mode != MODEL_TRAIN && mode != MODEL_KEEP)
+        return error_set(NEEDLE_EINVAL, "model_alloc: unknown mode %d", mode);
     if (max_T > c->P - c->pos_offset)
         return error_set(NEEDLE_EINVAL, "model_alloc: sequence length %d exceeds the %d positions of the model",
                          max_T, c->P - c->pos_offset);
@@ -125,17 +130,19 @@ int model_alloc(model *m, int max_B, int max_T, int mode) {
     if (!a || !a->hidden || !a->layers) goto oom;
     m->acts = a;
     a->threads = omp_get_max_threads();
+    a->keep = mode != MODEL_INFER;
     carver k = {NULL, 0};
-    acts_layout(c, a, &k, max_B, max_T, mode == MODEL_TRAIN);
+    acts_layout(c, a, &k, max_B, max_T, mode);
     a->n_floats = k.off;
     if (!(a->block = model_block_alloc(k.off))) goto oom;
     k = (carver){a->block, 0};
-    acts_layout(c, a, &k, max_B, max_T, mode == MODEL_TRAIN);
+    acts_layout(c, a, &k, max_B, max_T, mode);
     m->max_B = max_B;
     m->max_T = max_T;
     m->train = mode == MODEL_TRAIN;
     m->B = m->T = 0;
-    log_debug("model: %s activations for %d x %d: %.1f MB", m->train ? "training" : "inference", max_B, max_T,
+    log_debug("model: %s activations for %d x %d: %.1f MB",
+              m->train ? "training" : a->keep ? "kept (all layers)" : "inference", max_B, max_T,
               k.off * 4.0 / 1e6);
     return 0;
 oom:
@@ -215,8 +222,9 @@ static void layer_forward(model *m, int l, float ph, float pa) {
     residual_layernorm_forward(la->ln1, la->res1, la->ln1_mean, la->ln1_rstd, x, la->res1, w->ln1_w, w->ln1_b, N, C,
                                c->ln_eps, ph, seed, site_layer(l, 1));
     matmul_forward(la->fc1, la->ln1, w->fc1_w, w->fc1_b, N, C, F);
-    act_forward(la->fc_act, la->fc1, (size_t)N * F, c->act);
-    matmul_forward(la->res2, la->fc_act, w->fc2_w, w->fc2_b, N, F, C);
+    float *fc_act = la->fc_act ? la->fc_act : a->dbig;
+    act_forward(fc_act, la->fc1, (size_t)N * F, c->act);
+    matmul_forward(la->res2, fc_act, w->fc2_w, w->fc2_b, N, F, C);
     residual_layernorm_forward(a->hidden[l + 1], la->res2, la->ln2_mean, la->ln2_rstd, la->ln1, la->res2, w->ln2_w,
                                w->ln2_b, N, C, c->ln_eps, ph, seed, site_layer(l, 2));
 }
@@ -227,15 +235,15 @@ int model_forward(model *m, const model_batch *b, rng *dropout_rng) {
     if (dropout_rng && !m->train)
         return error_set(NEEDLE_EINVAL, "model_forward: training mode needs MODEL_TRAIN buffers");
     m->dropout_seed = dropout_rng ? rng_u64(dropout_rng) | 1 : 0;
-    int train = m->dropout_seed != 0;
-    float ph = train ? m->cfg.hidden_dropout : 0.0f, pa = train ? m->cfg.attn_dropout : 0.0f;
+    float ph = m->dropout_seed ? m->cfg.hidden_dropout : 0.0f, pa = m->dropout_seed ? m->cfg.attn_dropout : 0.0f;
     embeddings_forward(m, ph);
     for (int l = 0; l < m->cfg.L; l++) layer_forward(m, l, ph, pa);
-    return heads_forward(m, train);
+    return heads_forward(m);
 }
 
-/* dh holds d(hidden[l+1]) on entry and d(hidden[l]) on return. */
-static void layer_backward(model *m, int l, float ph, float pa) {
+/* dh holds d(hidden[l+1]) on entry and d(hidden[l]) on return; datt (or NULL) is an extra
+ * gradient on the layer's attention probabilities. */
+static void layer_backward(model *m, int l, float ph, float pa, const float *datt) {
     const model_config *c = &m->cfg;
     const layer_weights *w = &m->w->layers[l];
     layer_weights *g = &m->g->layers[l];
@@ -248,16 +256,25 @@ static void layer_backward(model *m, int l, float ph, float pa) {
     /* LN2, residual: dr = d res2 = d ln1 (residual path); dt = d fc2 output */
     layernorm_backward(dr, g->ln2_w, g->ln2_b, dh, la->res2, la->ln2_mean, la->ln2_rstd, w->ln2_w, N, C);
     const float *dy = dr;
-    if (ph > 0.0f) dropout_backward(dt, dr, NC, ph, seed, site_layer(l, 2)), dy = dt;
-    matmul_backward(dbig, g->fc2_w, g->fc2_b, dy, la->fc_act, w->fc2_w, N, F, C, 0);
+    if (ph > 0.0f) {
+        dropout_backward(dt, dr, NC, ph, seed, site_layer(l, 2));
+        dy = dt;
+    }
+    act_forward(dbig, la->fc1, (size_t)N * F, c->act); /* the activation again: cheaper than keeping it */
+    matmul_backward(NULL, g->fc2_w, g->fc2_b, dy, dbig, w->fc2_w, N, F, C, 0);
+    matmul_backward(dbig, NULL, NULL, dy, NULL, w->fc2_w, N, F, C, 0);
     act_backward(dbig, la->fc1, dbig, (size_t)N * F, c->act);
     matmul_backward(dr, g->fc1_w, g->fc1_b, dbig, la->ln1, w->fc1_w, N, C, F, 1);
     /* LN1, residual: dh = d res1 = d x (residual path); dt = d attention output projection */
     layernorm_backward(dh, g->ln1_w, g->ln1_b, dr, la->res1, la->ln1_mean, la->ln1_rstd, w->ln1_w, N, C);
     dy = dh;
-    if (ph > 0.0f) dropout_backward(dt, dh, NC, ph, seed, site_layer(l, 1)), dy = dt;
+    if (ph > 0.0f) {
+        dropout_backward(dt, dh, NC, ph, seed, site_layer(l, 1));
+        dy = dt;
+    }
     matmul_backward(dc, g->ao_w, g->ao_b, dy, la->ctx, w->ao_w, N, C, C, 0);
-    attention_backward(dbig, dc, la->qkv, la->att, a->mask, B, T, C, c->NH, pa, seed, site_layer(l, 0), a->att_scratch);
+    attention_backward(dbig, dc, datt, la->qkv, la->att, a->mask, B, T, C, c->NH, pa, seed, site_layer(l, 0),
+                       a->att_scratch);
     matmul_backward(dh, g->qkv_w, g->qkv_b, dbig, a->hidden[l], w->qkv_w, N, C, 3 * C, 1);
 }
 
@@ -276,7 +293,7 @@ static void embeddings_backward(model *m, float p) {
                        c->family == MODEL_ROBERTA ? c->pad_id : -1);
 }
 
-static void add_into(float *dst, const float *src, size_t n) {
+void model_add_into(float *dst, const float *src, size_t n) {
 #pragma omp parallel for schedule(static)
     for (size_t i = 0; i < n; i++) dst[i] += src[i];
 }
@@ -284,21 +301,25 @@ static void add_into(float *dst, const float *src, size_t n) {
 int model_backward(model *m, const model_grad_in *g) {
     if (!m->train || !m->acts || !m->B) return error_set(NEEDLE_EINVAL, "model_backward: no training forward to differentiate");
     const model_config *c = &m->cfg;
-    int train = m->dropout_seed != 0;
-    float ph = train ? c->hidden_dropout : 0.0f, pa = train ? c->attn_dropout : 0.0f;
+    float ph = m->dropout_seed ? c->hidden_dropout : 0.0f, pa = m->dropout_seed ? c->attn_dropout : 0.0f;
     size_t NC = (size_t)m->B * m->T * c->C;
     heads_backward(m, g);
     for (int l = c->L - 1; l >= 0; l--) {
-        layer_backward(m, l, ph, pa);
-        if (g->d_hidden && g->d_hidden[l]) add_into(m->acts->dh, g->d_hidden[l], NC);
+        layer_backward(m, l, ph, pa, g->d_attention ? g->d_attention[l] : NULL);
+        if (g->d_hidden && g->d_hidden[l]) model_add_into(m->acts->dh, g->d_hidden[l], NC);
     }
     embeddings_backward(m, ph);
     return 0;
 }
 
 const float *model_hidden(const model *m, int layer) {
-    if (!m->acts || !m->B || layer < 0 || layer > m->cfg.L || (!m->train && layer != m->cfg.L)) return NULL;
+    if (!m->acts || !m->B || layer < 0 || layer > m->cfg.L || (!m->acts->keep && layer != m->cfg.L)) return NULL;
     return m->acts->hidden[layer];
+}
+
+const float *model_attention(const model *m, int layer) {
+    if (!m->acts || !m->B || layer < 0 || layer >= m->cfg.L) return NULL;
+    return m->acts->layers[layer].att;
 }
 
 const float *model_pooled(const model *m) {

@@ -10,13 +10,13 @@
 
 #include <string.h>
 
-int heads_forward(model *m, int train) {
+int heads_forward(model *m) {
     const model_config *c = &m->cfg;
     const model_weights *w = m->w;
     model_acts *a = m->acts;
     int B = m->B, T = m->T, N = B * T, C = c->C, E = c->E, D = model_pool_dim(c);
     const float *hL = a->hidden[c->L];
-    float ph = train ? c->head_dropout : 0.0f;
+    float ph = m->dropout_seed ? c->head_dropout : 0.0f;
     uint64_t seed = m->dropout_seed;
     if (c->head == MODEL_HEAD_SPAN) {
         const float *x = hL;
@@ -116,7 +116,6 @@ void heads_backward(model *m, const model_grad_in *g) {
     const float *extra = g->d_hidden ? g->d_hidden[c->L] : NULL;
     if (!written && extra) memcpy(a->dh, extra, NC * sizeof(float));
     else if (!written) memset(a->dh, 0, NC * sizeof(float));
-    else if (extra)
-        for (size_t i = 0; i < NC; i++) a->dh[i] += extra[i];
+    else if (extra) model_add_into(a->dh, extra, NC);
     if (a->cls_in) pooled_backward(m, g, ph);
 }

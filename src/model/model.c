@@ -1,5 +1,6 @@
 /* model.c — a model's lifetime: the parameter block and table built from a config, HF's
- * initialisation, the gradient helpers, and freeing.
+ * initialisation, inference replicas (a struct copy sharing the parameter block, with
+ * activations of its own), the gradient helpers, and freeing.
  *
  * Parameters, gradients and activations are each one 64-byte-aligned block carved into
  * tensors (model_layout, encoder.c), so a model is a handful of allocations whatever its
@@ -89,6 +90,22 @@ void model_free(model *m) {
     weights_free(m->g);
     model_config_free(&m->cfg);
     memset(m, 0, sizeof *m);
+}
+
+int model_replica(model *dst, const model *src, int max_B, int max_T) {
+    *dst = *src;
+    dst->grad_block = NULL;
+    dst->g = NULL;
+    dst->acts = NULL;
+    dst->train = 0;
+    int rc = model_alloc(dst, max_B, max_T, MODEL_INFER);
+    if (rc) memset(dst, 0, sizeof *dst);
+    return rc;
+}
+
+void model_replica_free(model *dst) {
+    model_free_acts(dst);
+    memset(dst, 0, sizeof *dst);
 }
 
 int model_alloc_grads(model *m) {

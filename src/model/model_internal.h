@@ -21,13 +21,16 @@ struct model_weights {
     float *mlm_w, *mlm_b, *mlm_ln_w, *mlm_ln_b, *mlm_bias; /* [E,C], [E], [E], [E], [V] */
 };
 
-/* Activations of one layer saved for backward (MODEL_INFER: one shared set). */
+/* Activations of one layer saved for backward (MODEL_INFER, MODEL_KEEP: one shared set, except
+ * att, which MODEL_KEEP keeps per layer). */
 typedef struct {
     float *qkv;                 /* [N, 3C] */
     float *att;                 /* [B, NH, T, T] softmax probabilities */
     float *ctx;                 /* [N, C] attention output, heads concatenated */
     float *res1, *ln1_mean, *ln1_rstd, *ln1; /* LN1 input [N,C], stats [N], output [N,C] */
-    float *fc1, *fc_act;        /* [N, F] pre-activation and activation */
+    float *fc1, *fc_act;        /* [N, F] pre-activation and activation (MODEL_TRAIN: fc_act is
+                                 * NULL, the activation goes through the dbig scratch and is
+                                 * recomputed in backward rather than kept for every layer) */
     float *res2, *ln2_mean, *ln2_rstd;       /* LN2 input and stats; output is hidden[l+1] */
 } layer_acts;
 
@@ -35,6 +38,7 @@ struct model_acts {
     float *block;
     size_t n_floats;
     int threads;                /* OpenMP threads the attention scratch was sized for */
+    int keep;                   /* every layer's hidden state and attention kept (TRAIN, KEEP) */
     int32_t *ids, *pos_ids, *type_ids, *mask; /* [N] copies of the batch (backward needs them) */
     float **hidden;             /* L+1 pointers to [N, C] (MODEL_INFER: two alternating buffers) */
     float *emb, *emb_mean, *emb_rstd, *emb_ln; /* embedding sum [N,E], LN stats, ELECTRA LN output [N,E] */
@@ -78,8 +82,11 @@ int model_alloc_grads(model *m);
 void model_free_acts(model *m);
 size_t model_acts_bytes(const model *m);
 
-/* Heads (heads.c). */
-int heads_forward(model *m, int train);
+/* dst[i] += src[i] (encoder.c). */
+void model_add_into(float *dst, const float *src, size_t n);
+
+/* Heads (heads.c); dropout is on when m->dropout_seed is not 0. */
+int heads_forward(model *m);
 void heads_backward(model *m, const model_grad_in *g);
 
 #endif

@@ -49,12 +49,6 @@ static const char *detect_prefix(const safetensors *st, const model_config *c) {
     return NULL;
 }
 
-static void shape_text(char *buf, size_t cap, int ndim, const int64_t *shape) {
-    size_t n = (size_t)snprintf(buf, cap, "[");
-    for (int i = 0; i < ndim && n < cap; i++) n += (size_t)snprintf(buf + n, cap - n, i ? ", %lld" : "%lld", (long long)shape[i]);
-    if (n < cap) snprintf(buf + n, cap - n, "]");
-}
-
 static int load_tensors(model *m, const safetensors *st, const char *prefix, int new_head, uint64_t seed, const char *cfg_path) {
     int fresh = 0;
     for (int i = 0; i < m->n_params; i++) {
@@ -62,7 +56,10 @@ static int load_tensors(model *m, const safetensors *st, const char *prefix, int
         char name[256];
         snprintf(name, sizeof name, "%s%s", p->in_base ? prefix : "", p->name + (p->in_base ? p->base_len : 0));
         const st_tensor *t = find_tensor(st, name);
-        if (!t && !p->in_base && new_head) {
+        /* a new head may need the base's pooler, which a QA or MLM checkpoint lacks: HF
+         * initialises it then too (BertForSequenceClassification from a QA checkpoint) */
+        int head_part = !p->in_base || strstr(p->name, "pooler.dense.") != NULL;
+        if (!t && head_part && new_head) {
             model_init_param(m, p, seed);
             log_debug("model: new head tensor %s initialised", p->name);
             fresh++;
@@ -72,8 +69,8 @@ static int load_tensors(model *m, const safetensors *st, const char *prefix, int
         int ok = t->ndim == p->ndim && t->shape[0] == p->shape[0] && (p->ndim == 1 || t->shape[1] == p->shape[1]);
         if (!ok) {
             char want[64], got[64];
-            shape_text(want, sizeof want, p->ndim, p->shape);
-            shape_text(got, sizeof got, t->ndim, t->shape);
+            st_shape_text(want, sizeof want, p->ndim, p->shape);
+            st_shape_text(got, sizeof got, t->ndim, t->shape);
             return error_set(NEEDLE_EFORMAT, "%s: tensor '%s' has shape %s but %s implies %s", safetensors_path(st, t), name,
                              got, cfg_path, want);
         }

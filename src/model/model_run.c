@@ -158,7 +158,7 @@ int model_run_file(const char *dir, const char *in_path, const char *out_path, i
                            in_path, model_config_architecture(c));
             goto done;
         }
-        rc = model_backward(&m, &(model_grad_in){dl, NULL, NULL});
+        rc = model_backward(&m, &(model_grad_in){.d_logits = dl});
         for (int i = 0; i < m.n_params && !rc; i++) {
             snprintf(name, sizeof name, "grad.%s", m.params[i].name);
             rc = out_add(&o, name, m.params[i].ndim, m.params[i].shape, m.params[i].grad);

@@ -8,7 +8,6 @@
 #include "needle/safetensors.h"
 #include "needle/error.h"
 #include "needle/json.h"
-#include "needle/log.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -290,7 +289,7 @@ int safetensors_read_i32(const safetensors *st, const st_tensor *t, int32_t *out
     return 0;
 }
 
-static void shape_text(char *buf, size_t cap, int ndim, const int64_t *shape) {
+void st_shape_text(char *buf, size_t cap, int ndim, const int64_t *shape) {
     size_t n = (size_t)snprintf(buf, cap, "[");
     for (int i = 0; i < ndim && n < cap; i++) n += (size_t)snprintf(buf + n, cap - n, i ? ", %lld" : "%lld", (long long)shape[i]);
     if (n < cap) snprintf(buf + n, cap - n, "]");
@@ -304,8 +303,8 @@ static int find_checked(const safetensors *st, const char *name, int ndim, const
     for (int i = 0; ok && i < ndim; i++) ok = shape[i] == t->shape[i];
     if (!ok) {
         char want[128], got[128];
-        shape_text(want, sizeof want, ndim, shape);
-        shape_text(got, sizeof got, t->ndim, t->shape);
+        st_shape_text(want, sizeof want, ndim, shape);
+        st_shape_text(got, sizeof got, t->ndim, t->shape);
         return error_set(NEEDLE_EFORMAT, "%s: tensor '%s' has shape %s, expected %s", safetensors_path(st, t), name, got, want);
     }
     *out = t;

@@ -4,7 +4,8 @@
  * Bulk insertion is one transaction with a prepared statement per duplicate policy, reset and
  * rebound for every row: SQLite then writes each page once at commit. The write-ahead log with
  * synchronous=NORMAL keeps the file consistent after a crash (the last transactions may be
- * lost on power failure, never half-applied) while readers run beside a writer. */
+ * lost on power failure, never half-applied) while readers run beside a writer;
+ * docstore_set_durable switches a writer to synchronous=FULL (an fsync per commit). */
 #include "docstore_internal.h"
 #include "needle/array.h"
 #include "needle/error.h"
@@ -173,6 +174,10 @@ int docstore_open(docstore **out, const char *path, int flags) {
 fail:
     docstore_close(ds);
     return rc;
+}
+
+int docstore_set_durable(docstore *ds, int durable) {
+    return docstore_exec(ds, durable ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL", "setting durability");
 }
 
 void docstore_close(docstore *ds) {

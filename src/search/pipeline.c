@@ -247,6 +247,18 @@ void pipeline_unlock(pipeline *p) { pstore_unlock(p->store); }
 int pipeline_reader(pipeline *p, docstore **ds) { return pstore_reader(p->store, ds); }
 void pipeline_reader_done(pipeline *p, docstore *ds) { pstore_reader_done(p->store, ds); }
 
+int pipeline_set_durable(pipeline *p) {
+    int rc = 0;
+    for (size_t i = 0; i < p->cfg.n_components && !rc; i++) {
+        if (p->comps[i].type->role != PROLE_STORE || !p->comps[i].built) continue;
+        pstore *s = p->comps[i].state;
+        pstore_lock(s);
+        rc = docstore_set_durable(pstore_writer(s), 1);
+        pstore_unlock(s);
+    }
+    return rc;
+}
+
 /* ---- params ---- */
 
 /* Route Haystack's params: node_params[i] gets node i's own params and the globals it takes

@@ -19,11 +19,16 @@
  * around it (FARM's window, widened to hold the whole answer when the answer is longer), and
  * the document's id and meta.
  *
- * One model serves every query, so runs of the node are serialised (the model's forward
- * passes use all cores already); batch work's progress and info lines are silenced on the
- * calling thread (log_thread_level). */
+ * One model serves every query, shared by concurrent queries through infer_slots.h under the
+ * node's cpu_policy (needle's own param: adaptive (default), serial or parallel): a query that
+ * finds the reader idle runs on all cores, concurrent ones run on one core each, on replicas of
+ * the activations sharing the parameters, so the reader never runs more compute threads than
+ * cores. Featurising (tokenising) a query's documents happens inside its turn, as part of its
+ * compute. Batch work's progress and info lines are silenced on the calling thread
+ * (log_thread_level). */
 #include "pipeline_internal.h"
 #include "needle/error.h"
+#include "needle/infer_slots.h"
 #include "needle/log.h"
 #include "needle/reader_data.h"
 #include "needle/reader_predict.h"
@@ -31,7 +36,7 @@
 #include "needle/utf8.h"
 
 #include <math.h>
-#include <pthread.h>
+#include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,7 +51,7 @@ typedef struct {
     long long top_k, top_k_per_candidate;
     double no_ans_boost;
     int return_no_answer;
-    pthread_mutex_t lock;
+    infer_slots *slots;
 } reader_node;
 
 int pipeline_reader_rank(const span_result *docs, size_t n_docs, int top_k_per_candidate, double no_ans_boost,
@@ -102,10 +107,10 @@ int pipeline_reader_rank(const span_result *docs, size_t n_docs, int top_k_per_c
 static void reader_destroy(void *state) {
     reader_node *r = state;
     if (!r) return;
+    infer_slots_free(r->slots);
     if (r->model_ok) model_free(&r->m);
     tokenizer_free(r->tk);
     free(r->model_dir);
-    pthread_mutex_destroy(&r->lock);
     free(r);
 }
 
@@ -114,22 +119,23 @@ static int reader_create(pbuild *b, void **state, int transformers) {
     static const char *const farm_known[] = {"model_name_or_path", "tokenizer", "top_k", "top_k_per_candidate",
                                              "no_ans_boost", "return_no_answer", "max_seq_len", "doc_stride",
                                              "max_query_length", "max_answer_length", "context_window_size",
-                                             "batch_size", NULL};
+                                             "batch_size", "cpu_policy", NULL};
     static const char *const farm_ignored[] = {"use_gpu", "devices", "num_processes", "progress_bar", "use_confidence_scores",
                                                "confidence_threshold", "proxies", "local_files_only", "force_download",
                                                "use_auth_token", "duplicate_filtering", "model_version",
                                                "top_k_per_sample", "use_model_conversion", "max_seq_len_eval", NULL};
     static const char *const tr_known[] = {"model_name_or_path", "tokenizer", "top_k", "top_k_per_candidate",
                                            "return_no_answers", "max_seq_len", "doc_stride", "max_answer_length",
-                                           "context_window_size", "batch_size", NULL};
+                                           "context_window_size", "batch_size", "cpu_policy", NULL};
     static const char *const tr_ignored[] = {"use_gpu", "devices", "use_auth_token", "model_version", NULL};
     reader_node *r = calloc(1, sizeof *r);
     if (!r) return error_set(NEEDLE_ENOMEM, "out of memory");
-    pthread_mutex_init(&r->lock, NULL);
     r->data = reader_data_defaults();
     r->pred = reader_predict_defaults();
     long long seq_len, stride, query_len, answer_len, window, batch;
     char *tok_dir = NULL;
+    const char *policy_name = NULL;
+    infer_policy policy = INFER_ADAPTIVE;
     int rc = pbuild_check_params(b, transformers ? tr_known : farm_known, transformers ? tr_ignored : farm_ignored);
     if (!rc) rc = pbuild_path(b, "model_name_or_path", 1, &r->model_dir);
     if (!rc) rc = pbuild_path(b, "tokenizer", 0, &tok_dir);
@@ -143,6 +149,9 @@ static int reader_create(pbuild *b, void **state, int transformers) {
     if (!rc) rc = pbuild_int(b, "max_answer_length", 30, 1, 4096, &answer_len);
     if (!rc) rc = pbuild_int(b, "context_window_size", transformers ? 70 : 150, 0, 100000, &window);
     if (!rc) rc = pbuild_int(b, "batch_size", 50, 1, 4096, &batch);
+    if (!rc) rc = pbuild_string(b, "cpu_policy", 0, &policy_name);
+    if (!rc && policy_name && infer_policy_parse(policy_name, &policy))
+        rc = pbuild_error(b, "cpu_policy", NEEDLE_EINVAL, "'%s' is not adaptive, serial or parallel", policy_name);
     if (!rc && pbuild_param(b, "use_confidence_scores"))
         log_warn("%s: answer scores are expit((start + end logit) / 8), not FARM's confidence", b->origin);
     if (rc) {
@@ -166,7 +175,16 @@ static int reader_create(pbuild *b, void **state, int transformers) {
                        model_config_architecture(&r->m.cfg));
     if (!rc && seq_len > r->m.cfg.P)
         rc = pbuild_error(b, "max_seq_len", NEEDLE_EINVAL, "%lld exceeds the model's %d positions", seq_len, r->m.cfg.P);
+    /* Questions are cut to max_query_length tokens, so this is the fewest text tokens a window
+     * may hold; a stride as large fails (as in Hugging Face) on a long question over a document
+     * that needs several windows. Short questions may still fit, so this only warns. */
+    long long text = seq_len - query_len - (r->tk ? tokenizer_num_special_tokens(r->tk, 1) : 0);
+    if (!rc && query_len > 0 && stride >= text)
+        log_warn("%s: params.doc_stride %lld is not less than the %lld text tokens a window keeps beside a question "
+                 "of max_query_length %lld tokens: such questions will fail on documents longer than a window",
+                 b->origin, stride, text, query_len);
     if (!rc) rc = model_alloc(&r->m, (int)batch, (int)seq_len, MODEL_INFER);
+    if (!rc) rc = infer_slots_create(&r->slots, &r->m, (int)batch, (int)seq_len, policy, omp_get_max_threads());
     free(tok_dir);
     if (rc) {
         reader_destroy(r);
@@ -238,15 +256,16 @@ static int reader_run(void *state, const prun *pr, pipeline_output *out) {
         if (!(rc = squad_add_paragraph(&ds, in->docs[i].content))) rc = squad_add_question(&ds, id, pr->query, 0);
     }
     ds.version = SQUAD_V2;
-    int prev = log_thread_level(LOG_WARN);
-    pthread_mutex_lock(&r->lock);
+    int prev = log_thread_level(LOG_WARN), threads;
+    model *m = NULL;
+    if (!rc) rc = infer_slots_acquire(r->slots, &m, &threads);
     reader_data_stats st;
     if (!rc) rc = reader_featurize(&ds, r->tk, &r->data, "reader", &f, &st);
     if (!rc) {
-        reader_pred_windows pw = reader_pred_windows_of(&f, &r->m);
-        rc = reader_predict(&r->m, &pw, &ds, &r->pred, &preds);
+        reader_pred_windows pw = reader_pred_windows_of(&f, m);
+        rc = reader_predict(m, &pw, &ds, &r->pred, &preds);
     }
-    pthread_mutex_unlock(&r->lock);
+    if (m) infer_slots_release(r->slots, m);
     log_thread_level(prev);
     if (!rc)
         rc = pipeline_reader_rank(preds.q, preds.n, (int)r->top_k_per_candidate, r->no_ans_boost, r->return_no_answer,

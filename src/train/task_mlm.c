@@ -114,7 +114,7 @@ static int mlm_micro_step(void *ctx, const int32_t *examples, int n, float grad_
     *loss = xent_loss(logits, logits, t->labels, (int)rows, (int)V);
     if (grad_scale != 1.0f)
         for (size_t i = 0; i < rows * V; i++) logits[i] *= grad_scale;
-    return model_backward(t->m, &(model_grad_in){logits, NULL, NULL});
+    return model_backward(t->m, &(model_grad_in){.d_logits = logits});
 }
 
 static int mlm_evaluate(void *ctx, cJSON **metrics) {

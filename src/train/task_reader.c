@@ -46,32 +46,44 @@ void reader_task_free(reader_task *rt) {
     rt->ids = rt->types = rt->mask = rt->starts = rt->ends = NULL;
 }
 
+model_batch reader_batch_gather(const reader_windows *w, const int32_t *examples, int n, int32_t *ids, int32_t *types,
+                                int32_t *mask, int32_t *starts, int32_t *ends) {
+    int L = w->len;
+    for (int b = 0; b < n; b++) {
+        int32_t e = examples[b];
+        size_t src = (size_t)e * L, dst = (size_t)b * L;
+        memcpy(ids + dst, w->input_ids + src, (size_t)L * sizeof *ids);
+        if (w->token_type_ids) memcpy(types + dst, w->token_type_ids + src, (size_t)L * sizeof *types);
+        for (int t = 0; t < L; t++) mask[dst + t] = w->attention_mask[src + t];
+        if (starts) starts[b] = w->start_position[e];
+        if (ends) ends[b] = w->end_position[e];
+    }
+    return (model_batch){n, L, ids, w->token_type_ids ? types : NULL, mask};
+}
+
+int reader_batch_check(const reader_windows *w, const int32_t *examples, int n, int max_batch) {
+    if (n > max_batch) return error_set(NEEDLE_EINVAL, "micro-batch of %d windows exceeds %d", n, max_batch);
+    for (int b = 0; b < n; b++)
+        if (examples[b] < 0 || examples[b] >= w->n)
+            return error_set(NEEDLE_EINVAL, "window %d out of range (%d windows)", examples[b], w->n);
+    return 0;
+}
+
 static int reader_micro_step(void *ctx, const int32_t *examples, int n, float grad_scale, rng *train_rng,
                              double *loss, size_t *tokens) {
     reader_task *rt = ctx;
     const reader_windows *w = &rt->train;
     int L = w->len;
-    if (n > rt->max_batch) return error_set(NEEDLE_EINVAL, "micro-batch of %d windows exceeds %d", n, rt->max_batch);
-    for (int b = 0; b < n; b++) {
-        int32_t e = examples[b];
-        if (e < 0 || e >= w->n) return error_set(NEEDLE_EINVAL, "window %d out of range (%d windows)", e, w->n);
-        size_t src = (size_t)e * L, dst = (size_t)b * L;
-        memcpy(rt->ids + dst, w->input_ids + src, (size_t)L * sizeof *rt->ids);
-        if (w->token_type_ids) memcpy(rt->types + dst, w->token_type_ids + src, (size_t)L * sizeof *rt->types);
-        else memset(rt->types + dst, 0, (size_t)L * sizeof *rt->types);
-        for (int t = 0; t < L; t++) rt->mask[dst + t] = w->attention_mask[src + t];
-        rt->starts[b] = w->start_position[e];
-        rt->ends[b] = w->end_position[e];
-    }
-    model_batch batch = {n, L, rt->ids, w->token_type_ids ? rt->types : NULL, rt->mask};
-    int rc = model_forward(rt->m, &batch, train_rng);
+    int rc = reader_batch_check(w, examples, n, rt->max_batch);
     if (rc) return rc;
+    model_batch batch = reader_batch_gather(w, examples, n, rt->ids, rt->types, rt->mask, rt->starts, rt->ends);
+    if ((rc = model_forward(rt->m, &batch, train_rng))) return rc;
     float *logits = model_logits(rt->m);
     *loss = span_loss(logits, logits, rt->starts, rt->ends, n, L);
     if (grad_scale != 1.0f)
         for (size_t i = 0; i < 2 * (size_t)n * L; i++) logits[i] *= grad_scale;
     *tokens = (size_t)n * L;
-    return model_backward(rt->m, &(model_grad_in){logits, NULL, NULL});
+    return model_backward(rt->m, &(model_grad_in){.d_logits = logits});
 }
 
 static int reader_evaluate(void *ctx, cJSON **metrics) {

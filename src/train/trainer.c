@@ -100,6 +100,7 @@ typedef struct {
     lr_schedule sched;
     long micro_epoch;       /* micro-batches per epoch */
     char *ckpt_dir, *best_dir;
+    int resumed_mid_epoch;  /* a streaming task must be told where its epoch stands */
     metrics_log log;
     const char *metric;
     int minimize;
@@ -209,6 +210,7 @@ static int resume(run_state *r, long *from) {
     if (!rc) {
         for (int i = 0; i < r->task->n_models; i++) r->adam[i].step = c.adam_step;
         r->st = c;
+        r->resumed_mid_epoch = c.micro > 0;
         *from = (long)c.step;
         log_info("resuming from %s (step %lld of %lld)", path, c.step, c.total_steps);
     }
@@ -261,6 +263,11 @@ static int optimiser_step(run_state *r, step_stats *ss) {
         for (long long i = 0; i < s->n_examples; i++) r->order[i] = (int32_t)i;
         rng_shuffle(&s->data_rng, r->order, (size_t)s->n_examples);
     }
+    if (t->seek && (s->micro == 0 || r->resumed_mid_epoch)) {
+        int rc = t->seek(t->ctx, s->epoch, s->micro * o->batch_size);
+        if (rc) return error_prefix(rc, "epoch %lld: ", s->epoch + 1);
+        r->resumed_mid_epoch = 0;
+    }
     long n_micro = r->micro_epoch - s->micro < o->grad_accum ? r->micro_epoch - (long)s->micro : o->grad_accum;
     float scale = 1.0f / (float)n_micro;
     memset(ss, 0, sizeof *ss);
@@ -307,7 +314,7 @@ static double epoch_progress(const run_state *r) {
     return (double)r->st.epoch + (double)r->st.micro / (double)r->micro_epoch;
 }
 
-static int log_step(run_state *r, const step_stats *ss, double seconds, double elapsed) {
+static int log_step(run_state *r, const step_stats *ss, double seconds, double cpu, double elapsed) {
     strbuf sb;
     strbuf_init(&sb);
     jsonw w;
@@ -322,6 +329,8 @@ static int log_step(run_state *r, const step_stats *ss, double seconds, double e
     jsonw_key(&w, "tokens"), jsonw_int(&w, (long long)ss->tokens);
     jsonw_key(&w, "tokens_per_s"), jsonw_double(&w, seconds > 0 ? (double)ss->tokens / seconds : 0);
     jsonw_key(&w, "examples_per_s"), jsonw_double(&w, seconds > 0 ? (double)ss->examples / seconds : 0);
+    jsonw_key(&w, "step_s"), jsonw_double(&w, seconds);
+    jsonw_key(&w, "cpu_s"), jsonw_double(&w, cpu);
     jsonw_key(&w, "elapsed_s"), jsonw_double(&w, elapsed);
     jsonw_object_end(&w);
     int rc = w.err ? error_set(NEEDLE_ENOMEM, "out of memory") : metrics_log_write(&r->log, sb.data);
@@ -364,7 +373,6 @@ static int evaluate(run_state *r, trainer_result *res, int *stop) {
         }
     }
     res->evaluations++;
-    char *text = cJSON_PrintUnformatted(metrics);
     strbuf sb;
     strbuf_init(&sb);
     jsonw w;
@@ -372,12 +380,11 @@ static int evaluate(run_state *r, trainer_result *res, int *stop) {
     jsonw_object_begin(&w);
     jsonw_key(&w, "step"), jsonw_int(&w, s->step);
     jsonw_key(&w, "epoch"), jsonw_double(&w, epoch_progress(r));
-    jsonw_key(&w, "eval"), jsonw_raw(&w, text ? text : "{}");
+    jsonw_key(&w, "eval"), jsonw_cjson(&w, metrics);
     jsonw_key(&w, "best"), jsonw_bool(&w, improved);
     jsonw_object_end(&w);
-    rc = w.err || !text ? error_set(NEEDLE_ENOMEM, "out of memory") : metrics_log_write(&r->log, sb.data);
-    log_info("step %lld: evaluation %s%s", s->step, text ? text : "", improved ? " (best so far)" : "");
-    free(text);
+    rc = w.err ? error_set(NEEDLE_ENOMEM, "out of memory") : metrics_log_write(&r->log, sb.data);
+    log_info("step %lld: evaluation %s%s", s->step, sb.data ? sb.data : "", improved ? " (best so far)" : "");
     strbuf_free(&sb);
     if (r->opt->patience > 0 && s->evals_since_best >= r->opt->patience) {
         *stop = 1;
@@ -414,13 +421,13 @@ static int train_loop(run_state *r, trainer_result *res) {
     int stop = 0, rc = 0;
     char status[128] = "";
     while (s->step < s->total_steps && !stop) {
-        double t0 = clock_seconds();
+        double t0 = clock_seconds(), c0 = clock_cpu_seconds();
         step_stats ss;
         if ((rc = optimiser_step(r, &ss))) break;
-        double now = clock_seconds();
+        double now = clock_seconds(), cpu = clock_cpu_seconds() - c0;
         tokens_total += ss.tokens;
         res->last_loss = ss.loss;
-        if ((rc = log_step(r, &ss, now - t0, now - start))) break;
+        if ((rc = log_step(r, &ss, now - t0, cpu, now - start))) break;
         snprintf(status, sizeof status, "loss %.4f lr %.2e %.0f tok/s", ss.loss, ss.lr,
                  now > start ? (double)tokens_total / (now - start) : 0.0);
         progress_update(&bar, (size_t)s->step, status);

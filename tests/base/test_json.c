@@ -150,3 +150,18 @@ TEST(json_lines_read_skips_blank_lines_and_names_bad_ones) {
     free(path);
     CHECK_ERR(json_lines_read("no/such.jsonl", keys, collect_line, &s), NEEDLE_ENOTFOUND, "no/such.jsonl: cannot open");
 }
+
+TEST(jsonw_cjson_writes_shortest_numbers) {
+    cJSON *doc;
+    const char *in = "{\"f1\":5.018666457811196,\"total\":3,\"list\":[true,null,\"x\\\"y\",{\"a\":[]}]}";
+    CHECK_OK(json_parse(in, strlen(in), "test", &doc));
+    strbuf sb;
+    strbuf_init(&sb);
+    jsonw w;
+    jsonw_init(&w, &sb);
+    jsonw_cjson(&w, doc);
+    CHECK_INT(w.err, 0);
+    CHECK_STR(sb.data, in);
+    strbuf_free(&sb);
+    cJSON_Delete(doc);
+}

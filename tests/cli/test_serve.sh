@@ -1,6 +1,6 @@
 #!/bin/sh
 # test_serve.sh — `needle serve` as a process: the port file, a write that survives kill -9
-# (acknowledged means committed), a graceful SIGTERM that finishes an upload in flight and
+# (acknowledged means committed; also with --durable), a graceful SIGTERM that finishes an upload in flight and
 # exits 0, the API key from the environment, and a clear error for a port already taken.
 set -e
 T=$(mktemp -d)
@@ -37,6 +37,20 @@ PID=
 start
 curl -s -X POST "http://127.0.0.1:$PORT/documents/get_by_filters" -d '{"filters": {"id": "w1"}}' >"$T/out"
 grep -q '"content":"The acknowledged write survives."' "$T/out"
+
+# The same with --durable (an fsync per commit on top: what a kill cannot show, the store's
+# setting is checked in tests/search/test_docstore.c).
+kill -INT "$PID"
+wait "$PID"
+PID=
+start --durable
+grep -q "(durable writes)" "$T/log"
+curl -s -X POST "http://127.0.0.1:$PORT/documents" -d '[{"content": "A durable write.", "id": "w2"}]' | grep -q '"written":1'
+kill -9 "$PID"
+wait "$PID" 2>/dev/null || true
+PID=
+start
+curl -s -X POST "http://127.0.0.1:$PORT/documents/get_by_filters" -d '{"filters": {"id": "w2"}}' | grep -q '"content":"A durable write."'
 
 # SIGTERM while a large upload is being indexed: the upload completes, the server exits 0.
 # /health counts the requests in flight (itself included), so the signal is sent only once

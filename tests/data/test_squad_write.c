@@ -13,6 +13,7 @@ static void build(squad_dataset *ds) {
     squad_dataset_init(ds);
     CHECK_OK(squad_add_article(ds, "Cities"));
     CHECK_OK(squad_add_paragraph(ds, "Z\xc3\xbcrich is big."));
+    CHECK_OK(squad_set_paragraph_id(ds, "doc-1"));
     CHECK_OK(squad_add_question(ds, "q1", "How is Z\xc3\xbcrich?", 0));
     CHECK_OK(squad_add_answer(ds, "big", 10, 0));
     CHECK_OK(squad_add_answer(ds, "is big", 7, 0));
@@ -59,6 +60,9 @@ TEST(squad_write_v2_layout_and_round_trip) {
     const cJSON *art = cJSON_GetArrayItem(cJSON_GetObjectItem(doc, "data"), 0);
     CHECK_STR(cJSON_GetObjectItem(art, "title")->valuestring, "Cities");
     const cJSON *par = cJSON_GetArrayItem(cJSON_GetObjectItem(art, "paragraphs"), 0);
+    CHECK_STR(cJSON_GetObjectItem(par, "id")->valuestring, "doc-1");
+    CHECK(!cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(doc, "data"), 1),
+                                                                      "paragraphs"), 0), "id"));
     const cJSON *q2 = cJSON_GetArrayItem(cJSON_GetObjectItem(par, "qas"), 1);
     CHECK(cJSON_IsTrue(cJSON_GetObjectItem(q2, "is_impossible")));
     CHECK_INT(cJSON_GetArraySize(cJSON_GetObjectItem(q2, "answers")), 0);
@@ -74,6 +78,8 @@ TEST(squad_write_v2_layout_and_round_trip) {
     CHECK_INT(back.n_articles, 2);
     CHECK_INT(back.n_questions, 3);
     CHECK_INT(back.n_answers, 4);
+    CHECK_STR(back.paragraphs[0].id, "doc-1");
+    CHECK(back.paragraphs[1].id == NULL);
     for (size_t i = 0; i < back.n_answers && i < ds.n_answers; i++) {
         CHECK_STR(back.answers[i].text, ds.answers[i].text);
         CHECK_INT(back.answers[i].start, ds.answers[i].start);

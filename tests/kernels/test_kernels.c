@@ -6,6 +6,7 @@
 #include "needle/kernels.h"
 #include "needle/rng.h"
 
+#include <omp.h>
 #include <stdlib.h>
 
 static rng R;
@@ -278,7 +279,7 @@ typedef struct {
     const int32_t *mask;
     double p;
     uint64_t seed;
-    double *qkv, *r;
+    double *qkv, *r, *ra; /* ra: weights of the probabilities in the loss (distillation's extra term) */
 } att_ctx;
 
 static double att_loss(void *pc) {
@@ -298,6 +299,7 @@ static double att_loss(void *pc) {
                     mx = fmax(mx, s[j]);
                 }
                 for (int j = 0; j < T; j++) sum += (s[j] = exp(s[j] - mx));
+                for (int j = 0; j < T; j++) L += c->ra[(((size_t)b * c->NH + h) * T + i) * T + j] * s[j] / sum;
                 for (int k = 0; k < hd; k++) {
                     double o = 0;
                     for (int j = 0; j < T; j++) {
@@ -313,10 +315,10 @@ static double att_loss(void *pc) {
 }
 
 static void attention_case(int B, int T, int C, int NH, const int32_t *mask, float p, int fd_check) {
-    size_t N = (size_t)B * T;
-    float *qkv = randf(N * 3 * C, 1), *r = randf(N * C, 1);
+    size_t N = (size_t)B * T, NA = (size_t)B * NH * T * T;
+    float *qkv = randf(N * 3 * C, 1), *r = randf(N * C, 1), *ra = randf(NA, 1), *zero = calloc(NA, sizeof *zero);
     float *o1 = malloc(4 * N * C), *o2 = malloc(4 * N * C), *a1 = malloc(4 * (size_t)B * NH * T * T),
-          *a2 = malloc(4 * (size_t)B * NH * T * T), *scratch = malloc(4 * attention_scratch_floats(T));
+          *a2 = malloc(4 * (size_t)B * NH * T * T), *scratch = malloc(4 * attention_scratch_floats(T, omp_get_max_threads()));
     float *d1 = malloc(4 * N * 3 * C), *d2 = malloc(4 * N * 3 * C);
     attention_forward(o1, a1, qkv, mask, B, T, C, NH, p, 99, 5, scratch);
     attention_forward_ref(o2, a2, qkv, mask, B, T, C, NH, p, 99, 5);
@@ -324,15 +326,24 @@ static void attention_case(int B, int T, int C, int NH, const int32_t *mask, flo
     CHECK_REL(a1, a2, (size_t)B * NH * T * T, 1e-5, "attention_forward probabilities");
     attention_forward(o2, NULL, qkv, mask, B, T, C, NH, p, 99, 5, scratch); /* inference: nothing saved */
     CHECK_REL(o2, o1, N * C, 0, "attention_forward without saved probabilities");
-    attention_backward(d1, r, qkv, a1, mask, B, T, C, NH, p, 99, 5, scratch);
-    attention_backward_ref(d2, r, qkv, a2, mask, B, T, C, NH, p, 99, 5);
+    attention_backward(d1, r, NULL, qkv, a1, mask, B, T, C, NH, p, 99, 5, scratch);
+    attention_backward_ref(d2, r, NULL, qkv, a2, mask, B, T, C, NH, p, 99, 5);
     CHECK_REL(d1, d2, N * 3 * C, 1e-5, "attention_backward");
     if (fd_check) {
-        att_ctx c = {B, T, C, NH, mask, p, 99, to_d(qkv, N * 3 * C), to_d(r, N * C)};
+        att_ctx c = {B, T, C, NH, mask, p, 99, to_d(qkv, N * 3 * C), to_d(r, N * C), to_d(zero, NA)};
         CHECK_FD(d1, c.qkv, N * 3 * C, att_loss, &c, 1e-4, "attention dqkv");
-        free(c.qkv), free(c.r);
+        free(c.qkv), free(c.r), free(c.ra);
     }
-    free(qkv), free(r), free(o1), free(o2), free(a1), free(a2), free(scratch), free(d1), free(d2);
+    /* with a gradient on the probabilities as well (intermediate-layer distillation) */
+    attention_backward(d1, r, ra, qkv, a1, mask, B, T, C, NH, p, 99, 5, scratch);
+    attention_backward_ref(d2, r, ra, qkv, a2, mask, B, T, C, NH, p, 99, 5);
+    CHECK_REL(d1, d2, N * 3 * C, 1e-5, "attention_backward with d(probabilities)");
+    if (fd_check) {
+        att_ctx c = {B, T, C, NH, mask, p, 99, to_d(qkv, N * 3 * C), to_d(r, N * C), to_d(ra, NA)};
+        CHECK_FD(d1, c.qkv, N * 3 * C, att_loss, &c, 1e-4, "attention dqkv with d(probabilities)");
+        free(c.qkv), free(c.r), free(c.ra);
+    }
+    free(qkv), free(r), free(ra), free(zero), free(o1), free(o2), free(a1), free(a2), free(scratch), free(d1), free(d2);
 }
 
 TEST(kernel_attention) {

@@ -8,14 +8,15 @@
  * (attention key biases: softmax ignores a shift; the span head's bias and the last
  * LayerNorm bias: the span loss ignores a shift of all positions; the DPR context
  * encoder's last LayerNorm bias: in-batch softmax ignores a shift of all passages), so
- * both sides hold only rounding noise there: those are checked to be below 1e-6 of the
+ * both sides hold only rounding noise there: those are checked to be below 1e-5 of the
  * model's largest gradient, and their AdamW updates (noise normalised to ±lr) only to be
- * bounded by the step size. */
+ * bounded by the step size, as are single elements whose gradient is noise. */
 #include "../test.h"
 #include "needle/adamw.h"
 #include "needle/kernels.h"
 #include "needle/model.h"
 #include "needle/safetensors.h"
+#include "golden_compare.h"
 
 #include <stdlib.h>
 
@@ -25,89 +26,16 @@
 #define TOL_OUT 2e-5    /* logits, hidden states, pooled outputs, scores */
 #define TOL_LOSS 1e-5
 #define TOL_GRAD 1e-4   /* every parameter gradient */
-#define TOL_ADAMW 3e-4  /* parameters after three steps */
-#define TOL_ZERO 1e-6   /* exactly-zero gradients, relative to the model's largest gradient */
-/* The DPR context encoder's gradients are ill-conditioned in fp32: they reach the passages
- * only through an in-batch softmax whose shift invariance makes bias and embedding
- * gradients sums with heavy cancellation. Evaluating the same model in float64 (PyTorch)
- * shows HF's own fp32 golden off by up to 7.7e-4 there (needle: 4.4e-4), so agreement
- * with HF cannot be asked beyond that. */
-#define TOL_GRAD_DPR_CTX 1e-3
-
-static double max_abs(const float *x, size_t n) {
-    double m = 0;
-    for (size_t i = 0; i < n; i++) m = fabs(x[i]) > m ? fabs(x[i]) : m;
-    return m;
-}
-
-/* Compare got[n] with golden tensor `name`; returns the relative error (and fails the test
- * when it exceeds tol). `floor` bounds the denominator from below. */
-static double check_tensor(const safetensors *g, const char *name, const float *got, size_t n, double tol, double floor) {
-    float *ref;
-    size_t rn;
-    if (safetensors_load_f32(g, name, 0, NULL, &ref, &rn)) {
-        test_fail(__FILE__, __LINE__, "golden tensor %s: %s", name, error_message());
-        return INFINITY;
-    }
-    if (rn != n) {
-        test_fail(__FILE__, __LINE__, "%s: %zu elements, golden has %zu", name, n, rn);
-        free(ref);
-        return INFINITY;
-    }
-    double err = 0, scale = max_abs(ref, n);
-    for (size_t i = 0; i < n; i++) {
-        double d = fabs((double)got[i] - ref[i]);
-        err = d > err ? d : err;
-    }
-    free(ref);
-    double rel = err / (scale > floor ? scale : floor);
-    if (!(rel <= tol)) test_fail(__FILE__, __LINE__, "%s: relative error %.3g > %.3g (max |diff| %.3g)", name, rel, tol, err);
-    return rel;
-}
-
-static int32_t *ints(const safetensors *g, const char *name) {
-    int32_t *v = NULL;
-    if (safetensors_find(g, name)) CHECK_OK(safetensors_load_i32(g, name, 0, NULL, &v, NULL));
-    return v;
-}
-
-/* Whether parameter `name` of m has an exactly zero gradient under the fixture's loss. */
-static int exact_zero_grad(const model *m, const char *name) {
-    if (strstr(name, "attention.self.key.bias") || strstr(name, "attention.k_lin.bias")) return 1;
-    int shift_invariant = m->cfg.head == MODEL_HEAD_SPAN || (m->cfg.family == MODEL_DPR && m->cfg.dpr_context);
-    if (!shift_invariant) return 0;
-    if (!strcmp(name, "qa_outputs.bias")) return 1;
-    char last[160];
-    int L = m->cfg.L;
-    const model_param *first = &m->params[0];
-    int plen = first->base_len;
-    if (m->cfg.family == MODEL_DISTILBERT) snprintf(last, sizeof last, "%.*stransformer.layer.%d.output_layer_norm.bias", plen, first->name, L - 1);
-    else snprintf(last, sizeof last, "%.*sencoder.layer.%d.output.LayerNorm.bias", plen, first->name, L - 1);
-    return !strcmp(name, last);
-}
-
-/* Check the gradients of m against golden "grad.<pre><name>"; returns the worst relative
- * error over the non-zero ones. */
-static double check_grads(const safetensors *g, const model *m, const char *pre, double tol) {
-    double G = 0, worst = 0;
-    for (int i = 0; i < m->n_params; i++) G = fmax(G, max_abs(m->params[i].grad, m->params[i].numel));
-    char key[200];
-    for (int i = 0; i < m->n_params; i++) {
-        const model_param *p = &m->params[i];
-        snprintf(key, sizeof key, "grad.%s%s", pre, p->name);
-        if (exact_zero_grad(m, p->name)) {
-            float *ref;
-            CHECK_OK(safetensors_load_f32(g, key, 0, NULL, &ref, NULL));
-            double mine = max_abs(p->grad, p->numel), theirs = ref ? max_abs(ref, p->numel) : 0;
-            if (!(mine <= TOL_ZERO * G && theirs <= TOL_ZERO * G))
-                test_fail(__FILE__, __LINE__, "%s should be zero: needle %.3g, HF %.3g (largest gradient %.3g)", key, mine, theirs, G);
-            free(ref);
-            continue;
-        }
-        worst = fmax(worst, check_tensor(g, key, p->grad, p->numel, tol, 0));
-    }
-    return worst;
-}
+#define TOL_ADAMW 1e-4  /* parameters after three steps (where the gradient is not noise) */
+/* The DPR encoders' gradients are ill-conditioned in fp32: with random weights the four
+ * scores are nearly equal, so the question gradient Σ_j ds_j·p_j and the context encoder's
+ * bias and embedding gradients (through a shift-invariant in-batch softmax) are sums with
+ * heavy cancellation that turn 1e-7 rounding of the pooled outputs into 1e-4. Evaluating
+ * the same model in float64 (PyTorch) puts HF's own fp32 gradients up to 4.8e-5 (question)
+ * and 7.7e-4 (context) from the exact values, and needle's up to 1.1e-4 and 8.3e-4; the
+ * two can differ by the sum. */
+#define TOL_GRAD_DPR_Q 3e-4
+#define TOL_GRAD_DPR_CTX 2e-3
 
 typedef struct {
     int32_t *ids, *mask, *tt, *sp, *ep, *labels;
@@ -150,8 +78,8 @@ static void golden_case(const char *name) {
     CHECK_OK(safetensors_open(&g, gpath));
     if (!m.n_params || !g.n) return;
     const st_tensor *t = safetensors_find(&g, "input_ids");
-    golden_batch gb = {ints(&g, "input_ids"), ints(&g, "attention_mask"), ints(&g, "token_type_ids"),
-                       ints(&g, "start_positions"), ints(&g, "end_positions"), ints(&g, "labels"),
+    golden_batch gb = {golden_ints(&g, "input_ids"), golden_ints(&g, "attention_mask"), golden_ints(&g, "token_type_ids"),
+                       golden_ints(&g, "start_positions"), golden_ints(&g, "end_positions"), golden_ints(&g, "labels"),
                        (int)t->shape[0], (int)t->shape[1]};
     int B = gb.B, T = gb.T, N = B * T, L = m.cfg.L;
     model_batch batch = {B, T, gb.ids, gb.tt, gb.mask};
@@ -160,29 +88,29 @@ static void golden_case(const char *name) {
     double w_out = 0, w_grad = 0, w_adam = 0, e;
     const float *lg = model_logits(&m);
     if (m.cfg.head == MODEL_HEAD_SPAN) {
-        e = check_tensor(&g, "out.start_logits", lg, (size_t)N, TOL_OUT, 0);
+        e = golden_check_tensor(&g, "out.start_logits", lg, (size_t)N, TOL_OUT, 0);
         w_out = fmax(w_out, e);
-        e = check_tensor(&g, "out.end_logits", lg + N, (size_t)N, TOL_OUT, 0);
+        e = golden_check_tensor(&g, "out.end_logits", lg + N, (size_t)N, TOL_OUT, 0);
         w_out = fmax(w_out, e);
     } else {
-        e = check_tensor(&g, "out.logits", lg, logits_size(&m, B, T), TOL_OUT, 0);
+        e = golden_check_tensor(&g, "out.logits", lg, logits_size(&m, B, T), TOL_OUT, 0);
         w_out = fmax(w_out, e);
     }
     for (int l = 0; l <= L; l++) {
         snprintf(key, sizeof key, "out.hidden_states.%d", l);
         if (!safetensors_find(&g, key)) continue;
-        e = check_tensor(&g, key, model_hidden(&m, l), (size_t)N * m.cfg.C, TOL_OUT, 0);
+        e = golden_check_tensor(&g, key, model_hidden(&m, l), (size_t)N * m.cfg.C, TOL_OUT, 0);
         w_out = fmax(w_out, e);
     }
     float *dl = malloc(logits_size(&m, B, T) * sizeof *dl);
     float loss = loss_of(&m, &gb, dl);
-    e = check_tensor(&g, "loss", &loss, 1, TOL_LOSS, 0);
+    e = golden_check_tensor(&g, "loss", &loss, 1, TOL_LOSS, 0);
     w_out = fmax(w_out, e);
-    CHECK_OK(model_backward(&m, &(model_grad_in){dl, NULL, NULL}));
+    CHECK_OK(model_backward(&m, &(model_grad_in){.d_logits = dl}));
     int n_grads = 0;
     for (int i = 0; i < g.n; i++) n_grads += !strncmp(g.tensors[i].name, "grad.", 5);
     CHECK_INT(n_grads, m.n_params);
-    w_grad = check_grads(&g, &m, "", TOL_GRAD);
+    w_grad = golden_check_grads(&g, &m, "", TOL_GRAD);
     /* three AdamW steps from the same starting point, as the fixture took them */
     adamw_state opt;
     adamw_config oc = adamw_defaults(); /* lr 1e-3, wd 0.01 on every parameter */
@@ -192,27 +120,49 @@ static void golden_case(const char *name) {
         model_zero_grad(&m);
         CHECK_OK(model_forward(&m, &batch, NULL));
         losses[s] = loss_of(&m, &gb, dl);
-        CHECK_OK(model_backward(&m, &(model_grad_in){dl, NULL, NULL}));
+        CHECK_OK(model_backward(&m, &(model_grad_in){.d_logits = dl}));
         adamw_step(&opt, &oc, m.params, m.n_params);
     }
-    e = check_tensor(&g, "adamw.losses", losses, 3, TOL_LOSS, 0);
+    e = golden_check_tensor(&g, "adamw.losses", losses, 3, TOL_LOSS, 0);
     w_adam = fmax(w_adam, e);
+    /* Adam normalises each element's step by that element's own gradient, so where HF's
+     * gradient is rounding noise (the exactly-zero tensors, and single elements below 1e-6
+     * of the model's largest gradient) the step is noise of size ~lr on both sides: those
+     * elements are only checked to have moved as little as three steps allow. */
+    float *grads[m.n_params];
+    double G = 0;
+    size_t noisy = 0;
+    for (int i = 0; i < m.n_params; i++) {
+        snprintf(key, sizeof key, "grad.%s", m.params[i].name);
+        CHECK_OK(safetensors_load_f32(&g, key, 0, NULL, &grads[i], NULL));
+        if (grads[i]) G = fmax(G, golden_max_abs(grads[i], m.params[i].numel));
+    }
     for (int i = 0; i < m.n_params; i++) {
         const model_param *p = &m.params[i];
-        snprintf(key, sizeof key, "adamw.%s", p->name);
-        if (!exact_zero_grad(&m, p->name)) {
-            w_adam = fmax(w_adam, check_tensor(&g, key, p->data, p->numel, TOL_ADAMW, 0));
-            continue;
-        }
-        /* noise-driven updates: each side moved at most ~lr per step from the same start */
         float *ref;
+        snprintf(key, sizeof key, "adamw.%s", p->name);
         CHECK_OK(safetensors_load_f32(&g, key, 0, NULL, &ref, NULL));
-        for (size_t j = 0; ref && j < p->numel; j++)
-            if (!(fabs((double)p->data[j] - ref[j]) <= 2 * 3 * oc.lr * 1.01))
+        if (!ref || !grads[i]) continue;
+        double err = 0;
+        int zero_tensor = golden_exact_zero_grad(&m, p->name);
+        for (size_t j = 0; j < p->numel; j++) {
+            double d = fabs((double)p->data[j] - ref[j]), gj = fabs(grads[i][j]);
+            if (!zero_tensor && (gj == 0 || gj >= 1e-6 * G)) { /* unused embedding rows: decay only */
+                err = fmax(err, d);
+                continue;
+            }
+            noisy++;
+            if (!(d <= 2 * 3 * oc.lr * 1.01))
                 test_fail(__FILE__, __LINE__, "%s[%zu]: %.6g vs %.6g moved more than 3 steps allow", key, j, p->data[j], ref[j]);
+        }
+        e = err / golden_max_abs(ref, p->numel);
+        if (!(e <= TOL_ADAMW)) test_fail(__FILE__, __LINE__, "%s: relative error %.3g > %g", key, e, TOL_ADAMW);
+        w_adam = fmax(w_adam, e);
         free(ref);
+        free(grads[i]);
     }
-    fprintf(stderr, "[%s: worst relative error outputs %.2g, gradients %.2g, AdamW params %.2g] ", name, w_out, w_grad, w_adam);
+    fprintf(stderr, "[%s: worst relative error outputs %.2g, gradients %.2g, AdamW params %.2g (%zu of %zu elements with "
+            "noise-level gradients only bounded)] ", name, w_out, w_grad, w_adam, noisy, m.n_floats);
     adamw_free(&opt);
     free(dl);
     free(gb.ids);
@@ -241,8 +191,8 @@ TEST(golden_dpr_pair) {
     CHECK_OK(model_load(&p, HF "/dpr-ctx-encoder", MODEL_HEAD_AUTO, 0, 0));
     CHECK_OK(safetensors_open(&g, HF "/dpr-golden.safetensors"));
     if (!q.n_params || !p.n_params || !g.n) return;
-    int32_t *qi = ints(&g, "q_input_ids"), *qm = ints(&g, "q_attention_mask"), *pi = ints(&g, "p_input_ids"),
-            *pm = ints(&g, "p_attention_mask"), *pos = ints(&g, "positives");
+    int32_t *qi = golden_ints(&g, "q_input_ids"), *qm = golden_ints(&g, "q_attention_mask"), *pi = golden_ints(&g, "p_input_ids"),
+            *pm = golden_ints(&g, "p_attention_mask"), *pos = golden_ints(&g, "positives");
     int BQ = (int)safetensors_find(&g, "q_input_ids")->shape[0], TQ = (int)safetensors_find(&g, "q_input_ids")->shape[1];
     int BP = (int)safetensors_find(&g, "p_input_ids")->shape[0], TP = (int)safetensors_find(&g, "p_input_ids")->shape[1];
     int C = q.cfg.C;
@@ -253,9 +203,9 @@ TEST(golden_dpr_pair) {
     CHECK_OK(model_forward(&p, &(model_batch){BP, TP, pi, NULL, pm}, NULL));
     const float *qe = model_pooled(&q), *pe = model_pooled(&p);
     double worst = 0, e;
-    e = check_tensor(&g, "q_emb", qe, (size_t)BQ * C, TOL_OUT, 0);
+    e = golden_check_tensor(&g, "q_emb", qe, (size_t)BQ * C, TOL_OUT, 0);
     worst = fmax(worst, e);
-    e = check_tensor(&g, "p_emb", pe, (size_t)BP * C, TOL_OUT, 0);
+    e = golden_check_tensor(&g, "p_emb", pe, (size_t)BP * C, TOL_OUT, 0);
     worst = fmax(worst, e);
     float scores[BQ * BP], dscores[BQ * BP];
     for (int i = 0; i < BQ; i++)
@@ -264,10 +214,10 @@ TEST(golden_dpr_pair) {
             for (int c = 0; c < C; c++) s += (double)qe[i * C + c] * pe[j * C + c];
             scores[i * BP + j] = (float)s;
         }
-    e = check_tensor(&g, "scores", scores, (size_t)BQ * BP, TOL_OUT, 0);
+    e = golden_check_tensor(&g, "scores", scores, (size_t)BQ * BP, TOL_OUT, 0);
     worst = fmax(worst, e);
     float loss = xent_loss(dscores, scores, pos, BQ, BP);
-    e = check_tensor(&g, "loss", &loss, 1, TOL_LOSS, 0);
+    e = golden_check_tensor(&g, "loss", &loss, 1, TOL_LOSS, 0);
     worst = fmax(worst, e);
     float *dq = calloc((size_t)BQ * C, sizeof *dq), *dp = calloc((size_t)BP * C, sizeof *dp);
     for (int i = 0; i < BQ; i++)
@@ -276,9 +226,9 @@ TEST(golden_dpr_pair) {
                 dq[i * C + c] += dscores[i * BP + j] * pe[j * C + c];
                 dp[j * C + c] += dscores[i * BP + j] * qe[i * C + c];
             }
-    CHECK_OK(model_backward(&q, &(model_grad_in){NULL, dq, NULL}));
-    CHECK_OK(model_backward(&p, &(model_grad_in){NULL, dp, NULL}));
-    double wq = check_grads(&g, &q, "q.", TOL_GRAD), wp = check_grads(&g, &p, "p.", TOL_GRAD_DPR_CTX);
+    CHECK_OK(model_backward(&q, &(model_grad_in){.d_pooled = dq}));
+    CHECK_OK(model_backward(&p, &(model_grad_in){.d_pooled = dp}));
+    double wq = golden_check_grads(&g, &q, "q.", TOL_GRAD_DPR_Q), wp = golden_check_grads(&g, &p, "p.", TOL_GRAD_DPR_CTX);
     fprintf(stderr, "[dpr: worst relative error outputs %.2g, question encoder gradients %.2g, context encoder gradients %.2g] ",
             worst, wq, wp);
     free(dq);
@@ -312,7 +262,7 @@ static void run_file_case(const char *name, const char *const *outputs, int grad
         if (!t) { test_fail(__FILE__, __LINE__, "%s: no output %s", name, outputs[i]); continue; }
         float *v = malloc(t->numel * sizeof *v);
         CHECK_OK(safetensors_read_f32(&o, t, v));
-        check_tensor(&g, safetensors_find(&g, key) ? key : outputs[i], v, t->numel, TOL_OUT, 0);
+        golden_check_tensor(&g, safetensors_find(&g, key) ? key : outputs[i], v, t->numel, TOL_OUT, 0);
         free(v);
     }
     int n_grads = 0;
@@ -324,7 +274,7 @@ static void run_file_case(const char *name, const char *const *outputs, int grad
             continue; /* exactly zero; checked in golden_* */
         float *v = malloc(o.tensors[i].numel * sizeof *v);
         CHECK_OK(safetensors_read_f32(&o, &o.tensors[i], v));
-        check_tensor(&g, o.tensors[i].name, v, o.tensors[i].numel, TOL_GRAD, 0);
+        golden_check_tensor(&g, o.tensors[i].name, v, o.tensors[i].numel, TOL_GRAD, 0);
         free(v);
     }
     if (grad) {
@@ -353,6 +303,26 @@ TEST(model_run_file_outputs) {
     CHECK(a && b && a->nbytes == b->nbytes && !memcmp(a->data, b->data, a->nbytes));
     CHECK(safetensors_find(&o, "pooler_output") == NULL); /* BertForQuestionAnswering has no pooler */
     safetensors_close(&o);
+    /* a cross-encoder with one label regresses (HF's MSE) against float labels */
+    safetensors g;
+    CHECK_OK(safetensors_open(&g, HF "/bert-cross-encoder/golden.safetensors"));
+    int32_t *ids = golden_ints(&g, "input_ids"), *mask = golden_ints(&g, "attention_mask"), *tt = golden_ints(&g, "token_type_ids");
+    float labels[2] = {0.25f, -1.5f};
+    st_entry in[] = {{"input_ids", ST_I32, 2, {2, 24}, ids}, {"attention_mask", ST_I32, 2, {2, 24}, mask},
+                     {"token_type_ids", ST_I32, 2, {2, 24}, tt}, {"labels", ST_F32, 1, {2}, labels}};
+    char *in_path = malloc(strlen(test_tmpdir()) + 64);
+    sprintf(in_path, "%s/ce-in.safetensors", test_tmpdir());
+    CHECK_OK(safetensors_write(in_path, in, 4));
+    CHECK_OK(model_run_file(HF "/bert-cross-encoder", in_path, out, 1));
+    CHECK_OK(safetensors_open(&o, out));
+    float lg[2], loss = NAN;
+    CHECK_OK(safetensors_read_f32(&o, safetensors_find(&o, "logits"), lg));
+    CHECK_OK(safetensors_read_f32(&o, safetensors_find(&o, "loss"), &loss));
+    CHECK_NEAR(loss, ((lg[0] - 0.25) * (lg[0] - 0.25) + (lg[1] + 1.5) * (lg[1] + 1.5)) / 2, 1e-6);
+    CHECK(safetensors_find(&o, "grad.classifier.weight") != NULL);
+    safetensors_close(&o);
+    safetensors_close(&g);
+    free(ids), free(mask), free(tt), free(in_path);
     /* --grad without labels is refused */
     CHECK_ERR(model_run_file(HF "/dpr-question-encoder", HF "/bert-qa/golden.safetensors", out, 1), NEEDLE_EINVAL, "--grad needs labels");
     free(out);

@@ -6,6 +6,8 @@
 #include "needle/docstore.h"
 #include "needle/file.h"
 #include "needle/murmur3.h"
+#include "needle/pipeline.h"
+#include "search/docstore_internal.h"
 
 #include <signal.h>
 #include <sqlite3.h>
@@ -164,6 +166,39 @@ TEST(docstore_refuses_other_versions_and_foreign_files) {
     free(path);
     free(other);
     free(text);
+}
+
+/* The connection's synchronous setting as SQLite reports it: 1 NORMAL, 2 FULL. */
+static int synchronous(docstore *ds) {
+    sqlite3_stmt *st;
+    int v = -1;
+    if (sqlite3_prepare_v2(ds->db, "PRAGMA synchronous", -1, &st, NULL) != SQLITE_OK) return -1;
+    if (sqlite3_step(st) == SQLITE_ROW) v = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    return v;
+}
+
+TEST(docstore_durable_commits) {
+    char *path = store_path("durable.db");
+    docstore *ds;
+    CHECK_OK(docstore_open(&ds, path, DOCSTORE_CREATE));
+    CHECK_INT(synchronous(ds), 1);
+    CHECK_OK(docstore_set_durable(ds, 1));
+    CHECK_INT(synchronous(ds), 2);
+    docstore_doc d = doc("d", "written with an fsync", NULL);
+    CHECK_OK(docstore_add(ds, &d, 1, DOCSTORE_DUP_FAIL, NULL));
+    CHECK_OK(docstore_set_durable(ds, 0));
+    CHECK_INT(synchronous(ds), 1);
+    docstore_close(ds);
+    pipeline *p = NULL;
+    CHECK_OK(pipeline_open_store(&p, path));
+    if (p) {
+        CHECK_INT(synchronous(pipeline_docstore(p)), 1);
+        CHECK_OK(pipeline_set_durable(p));
+        CHECK_INT(synchronous(pipeline_docstore(p)), 2);
+        pipeline_close(p);
+    }
+    free(path);
 }
 
 TEST(docstore_embeddings_per_model) {

@@ -9,6 +9,7 @@
 #include "../test.h"
 #include "needle/file.h"
 #include "needle/ingest.h"
+#include "needle/kernels.h"
 #include "needle/pipeline.h"
 #include "needle/reader_data.h"
 #include "needle/reader_predict.h"
@@ -16,6 +17,8 @@
 #include "search/pipeline_internal.h"
 
 #include <math.h>
+#include <omp.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -174,5 +177,69 @@ TEST(reader_node_answers_come_from_the_documents) {
     free(yaml);
     yaml = world("max_seq_len: 1024");
     CHECK_ERR(pipeline_open_file(&p, yaml, NULL), NEEDLE_EINVAL, "params.max_seq_len: 1024 exceeds the model's 512 positions");
+    free(yaml);
+}
+
+/* Concurrent queries on one reader (cpu_policy parallel and adaptive: one core each on replicas
+ * of the activations) answer exactly as the same queries asked one after another. */
+typedef struct {
+    pipeline *p;
+    const char *q;
+    pipeline_result r;
+    int rc;
+} asked;
+
+static void *ask(void *arg) {
+    asked *a = arg;
+    a->rc = pipeline_query(a->p, a->q, NULL, &a->r);
+    return NULL;
+}
+
+static void concurrent_matches_sequential(const char *policy) {
+    static const char *const qs[] = {"Where do zebras live?", "What do lions eat?", "How fast is a cheetah?",
+                                     "Where do penguins live?"};
+    char params[128];
+    snprintf(params, sizeof params, "max_seq_len: 48, top_k: 3, cpu_policy: %s", policy);
+    char *yaml = world(params);
+    pipeline *p = NULL;
+    CHECK_OK(pipeline_open_file(&p, yaml, NULL));
+    free(yaml);
+    if (!p) return;
+    asked seq[4], par[4];
+    pthread_t th[4];
+    for (int i = 0; i < 4; i++) {
+        seq[i] = (asked){p, qs[i], {0}, 0};
+        ask(&seq[i]);
+        par[i] = (asked){p, qs[i], {0}, 0};
+    }
+    for (int i = 0; i < 4; i++) pthread_create(&th[i], NULL, ask, &par[i]);
+    for (int i = 0; i < 4; i++) pthread_join(th[i], NULL);
+    for (int i = 0; i < 4; i++) {
+        CHECK_OK(seq[i].rc);
+        CHECK_OK(par[i].rc);
+        if (seq[i].rc || par[i].rc) continue;
+        const pipeline_output *a = seq[i].r.final, *b = par[i].r.final;
+        CHECK_INT(b->n_answers, a->n_answers);
+        for (size_t k = 0; k < a->n_answers && k < b->n_answers; k++) {
+            CHECK_STR(b->answers[k].answer, a->answers[k].answer);
+            CHECK_NEAR(b->answers[k].score, a->answers[k].score, 1e-6);
+        }
+    }
+    for (int i = 0; i < 4; i++) {
+        pipeline_result_free(&seq[i].r);
+        pipeline_result_free(&par[i].r);
+    }
+    pipeline_close(p);
+}
+
+TEST(reader_node_concurrent_queries) {
+    int threads = omp_get_max_threads();
+    concurrent_matches_sequential("parallel");
+    concurrent_matches_sequential("adaptive");
+    concurrent_matches_sequential("serial");
+    kernels_set_threads(threads);
+    char *yaml = world("cpu_policy: fastest");
+    pipeline *p = NULL;
+    CHECK_ERR(pipeline_open_file(&p, yaml, NULL), NEEDLE_EINVAL, "params.cpu_policy: 'fastest' is not adaptive, serial or parallel");
     free(yaml);
 }

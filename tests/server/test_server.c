@@ -6,6 +6,7 @@
 #include "../test.h"
 #include "http_client.h"
 #include "needle/json.h"
+#include "needle/squad.h"
 #include "needle/server.h"
 
 #include <math.h>
@@ -260,14 +261,24 @@ TEST(server_feedback_eval_export) {
     char want[4096];
     snprintf(want, sizeof want,
              "{\"version\":\"v2.0\",\"data\":["
-             "{\"paragraphs\":[{\"context\":\"%s\",\"id\":\"z1\",\"qas\":[{\"question\":\"Where is Z\xc3\xbcrich?\",\"id\":\"1\","
-             "\"is_impossible\":false,\"answers\":[{\"text\":\"Lake Z\xc3\xbcrich\",\"answer_start\":15}]}]}]},"
-             "{\"paragraphs\":[{\"context\":\"%s\",\"id\":\"z1\",\"qas\":[{\"question\":\"Where is Z\xc3\xbcrich?\",\"id\":\"2\","
-             "\"is_impossible\":false,\"answers\":[{\"text\":\"the Alps\",\"answer_start\":37}]}]}]},"
-             "{\"paragraphs\":[{\"context\":\"%s\",\"id\":\"z1\",\"qas\":[{\"question\":\"Where is Z\xc3\xbcrich?\",\"id\":\"4\","
-             "\"is_impossible\":true,\"answers\":[]}]}]}]}",
+             "{\"paragraphs\":[{\"context\":\"%s\",\"id\":\"z1\",\"qas\":[{\"id\":\"1\",\"question\":\"Where is Z\xc3\xbcrich?\","
+             "\"answers\":[{\"text\":\"Lake Z\xc3\xbcrich\",\"answer_start\":15}],\"is_impossible\":false}]}]},"
+             "{\"paragraphs\":[{\"context\":\"%s\",\"id\":\"z1\",\"qas\":[{\"id\":\"2\",\"question\":\"Where is Z\xc3\xbcrich?\","
+             "\"answers\":[{\"text\":\"the Alps\",\"answer_start\":37}],\"is_impossible\":false}]}]},"
+             "{\"paragraphs\":[{\"context\":\"%s\",\"id\":\"z1\",\"qas\":[{\"id\":\"4\",\"question\":\"Where is Z\xc3\xbcrich?\","
+             "\"answers\":[],\"is_impossible\":true}]}]}]}\n",
              ctx, ctx, ctx);
     CHECK_STR(r.body.data, want);
+    /* What the trainer reads: every answer exactly at its offset, nothing re-located or dropped. */
+    squad_dataset sq;
+    CHECK_OK(squad_parse(r.body.data, r.body.len, "export", NULL, &sq));
+    CHECK_INT(sq.version, SQUAD_V2);
+    CHECK_INT(sq.n_questions, 3);
+    CHECK_INT(sq.stats.answers_exact, 2);
+    CHECK_INT(sq.stats.answers_fixed + sq.stats.answers_not_found + sq.stats.questions_dropped, 0);
+    CHECK_STR(sq.paragraphs[2].id, "z1");
+    CHECK_INT(sq.questions[2].is_impossible, 1);
+    squad_dataset_free(&sq);
     test_reply_free(&r);
     /* Haystack's window for context_size 12 and "Lake Zürich" (11) at 15 in 46 code points:
      * add = int(1 / 2) = 0, start = 15, end = min(26, 46) = 26: exactly the answer. For the

@@ -113,8 +113,10 @@ class BertQA:
             f.write("\n")
 
     def forward(self, input_ids, token_type_ids, attention_mask, start_positions=None, end_positions=None,
-                training=False, output_hidden_states=False):
-        """Returns {"start_logits", "end_logits"[, "loss"][, "hidden_states"]} like HF's output."""
+                training=False, output_hidden_states=False, output_attentions=False):
+        """Returns {"start_logits", "end_logits"[, "loss"][, "hidden_states"][, "attentions"]} like HF's
+        output; the attentions are each layer's softmax probabilities before attention dropout (HF
+        returns them after it: the same when dropout is off)."""
         c, p = self.cfg, self.params
         B, T = input_ids.shape
         H, NH = c["hidden_size"], c["num_attention_heads"]
@@ -133,7 +135,7 @@ class BertQA:
         x = x + F.embedding(token_type_ids, p[e + "token_type_embeddings.weight"])
         x = x + F.embedding(torch.arange(T).unsqueeze(0), p[e + "position_embeddings.weight"])
         x = F.dropout(ln(x, e + "LayerNorm"), p_hid, training)
-        hidden = [x]
+        hidden, attentions = [x], []
         ext = (1.0 - attention_mask[:, None, None, :].to(self.dtype)) * torch.finfo(self.dtype).min
         for n in range(c["num_hidden_layers"]):
             L = f"bert.encoder.layer.{n}."
@@ -143,7 +145,8 @@ class BertQA:
 
             q, k, v = (heads(lin(x, L + "attention.self." + w)) for w in ("query", "key", "value"))
             scores = torch.matmul(q, k.transpose(-1, -2)) / math.sqrt(D) + ext
-            probs = F.dropout(F.softmax(scores, dim=-1), p_att, training)
+            attentions.append(F.softmax(scores, dim=-1))
+            probs = F.dropout(attentions[-1], p_att, training)
             ctx = torch.matmul(probs, v).permute(0, 2, 1, 3).reshape(B, T, H)
             a = ln(F.dropout(lin(ctx, L + "attention.output.dense"), p_hid, training) + x, L + "attention.output.LayerNorm")
             h = act(lin(a, L + "intermediate.dense"))
@@ -153,6 +156,8 @@ class BertQA:
         out = {"start_logits": logits[..., 0].contiguous(), "end_logits": logits[..., 1].contiguous()}
         if output_hidden_states:
             out["hidden_states"] = hidden
+        if output_attentions:
+            out["attentions"] = attentions
         if start_positions is not None and end_positions is not None:
             out["loss"] = span_loss(out["start_logits"], out["end_logits"], start_positions, end_positions)
         return out

@@ -20,6 +20,6 @@ void dropout_forward(float *out, const float *inp, size_t n, float p, uint64_t s
     uint64_t key = dropout_key(seed, site);
     uint32_t thr = dropout_threshold(p);
     float scale = 1.0f / (1.0f - p);
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for simd schedule(static)
     for (size_t i = 0; i < n; i++) out[i] = dropout_keep_key(key, i, thr) ? inp[i] * scale : 0.0f;
 }

@@ -12,8 +12,10 @@
 static inline void norm_row(float *o, float *mean, float *rstd, const float *x, const float *w, const float *b, int C,
                             float eps) {
     float s = 0.0f;
+#pragma omp simd reduction(+ : s)
     for (int i = 0; i < C; i++) s += x[i];
     float m = s / C, v = 0.0f;
+#pragma omp simd reduction(+ : v)
     for (int i = 0; i < C; i++) {
         float d = x[i] - m;
         v += d * d;
@@ -42,6 +44,7 @@ void residual_layernorm_forward(float *out, float *res, float *mean, float *rstd
         float *r = res + (size_t)n * C;
         const float *xr = x + (size_t)n * C, *yr = y + (size_t)n * C;
         if (p > 0.0f)
+#pragma omp simd
             for (int i = 0; i < C; i++)
                 r[i] = xr[i] + (dropout_keep_key(key, (uint64_t)n * C + i, thr) ? yr[i] * scale : 0.0f);
         else
@@ -58,6 +61,7 @@ void layernorm_backward(float *dinp, float *dw, float *db, const float *dout, co
         for (int n = 0; n < N; n++) {
             const float *x = inp + (size_t)n * C, *g = dout + (size_t)n * C;
             float m = mean[n], r = rstd[n], s1 = 0.0f, s2 = 0.0f;
+#pragma omp simd reduction(+ : s1, s2)
             for (int i = 0; i < C; i++) {
                 float gw = g[i] * w[i];
                 s1 += gw;

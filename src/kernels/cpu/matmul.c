@@ -1,13 +1,11 @@
-/* matmul.c — linear layers (out = inp · wᵀ + bias) and their backward, on OpenBLAS sgemm.
+/* matmul.c — linear layers (out = inp · wᵀ + bias) and their backward, on gemm.c.
  *
  * The weight stays in PyTorch's [OC, IC] layout so that checkpoints map onto it without a
- * transpose. sgemm is called outside any OpenMP region so that OpenBLAS uses its own
- * threads; it partitions the output, so results do not depend on timing. The bias
- * gradient is a column sum computed per column block (each thread owns its columns and
- * adds rows in order), so it is the same for any thread count. */
+ * transpose (gemm packs either orientation). The bias gradient is a column sum computed
+ * per column block (each thread owns its columns and adds rows in order), so it is the
+ * same for any thread count. */
 #include "needle/kernels.h"
 
-#include <cblas.h>
 #include <string.h>
 
 void matmul_forward(float *out, const float *inp, const float *w, const float *bias, int N, int IC, int OC) {
@@ -15,7 +13,7 @@ void matmul_forward(float *out, const float *inp, const float *w, const float *b
 #pragma omp parallel for schedule(static)
         for (int n = 0; n < N; n++) memcpy(out + (size_t)n * OC, bias, (size_t)OC * sizeof *out);
     }
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, N, OC, IC, 1.0f, inp, IC, w, IC, bias ? 1.0f : 0.0f, out, OC);
+    gemm(0, 1, N, OC, IC, 1.0f, inp, IC, w, IC, bias ? 1.0f : 0.0f, out, OC);
 }
 
 /* dbias[o] += Σ_n dout[n, o], blocks of 64 columns per task, summed in double: bias
@@ -36,10 +34,8 @@ static void bias_backward(float *dbias, const float *dout, int N, int OC) {
 
 void matmul_backward(float *dinp, float *dw, float *dbias, const float *dout, const float *inp, const float *w,
                      int N, int IC, int OC, int accumulate) {
-    if (dinp)
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, N, IC, OC, 1.0f, dout, OC, w, IC,
-                    accumulate ? 1.0f : 0.0f, dinp, IC);
-    if (dw) cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, OC, IC, N, 1.0f, dout, OC, inp, IC, 1.0f, dw, IC);
+    if (dinp) gemm(0, 0, N, IC, OC, 1.0f, dout, OC, w, IC, accumulate ? 1.0f : 0.0f, dinp, IC);
+    if (dw) gemm(1, 0, OC, IC, N, 1.0f, dout, OC, inp, IC, 1.0f, dw, IC);
     if (dbias) bias_backward(dbias, dout, N, OC);
 }
 

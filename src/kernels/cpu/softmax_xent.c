@@ -1,10 +1,13 @@
 /* softmax_xent.c — the heads' losses with their gradients: HF's span loss, cross-entropy
- * with ignored labels (masked LM, classification) and mean squared error (regression).
+ * with ignored labels (masked LM, classification, listwise ranking), mean squared error
+ * (regression) and binary cross-entropy with logits (cross-encoders).
  *
  * Each returns the loss and writes d loss / d logits in the same pass; the gradient may
  * overwrite the logits (the MLM logits [N, V] are the largest activation of a step). Row
- * losses are summed in double through a statically scheduled reduction. */
+ * passes are vectorised (fast exp); row losses are summed in double through a statically
+ * scheduled reduction. */
 #include "needle/kernels.h"
+#include "cpu_internal.h"
 
 #include <math.h>
 
@@ -21,13 +24,17 @@ static double ce_rows(float *dl, const float *lg, const int32_t *labels, int R, 
             for (int k = 0; k < K; k++) d[k] = 0.0f;
             continue;
         }
-        float mx = x[0];
-        for (int k = 1; k < K; k++) mx = x[k] > mx ? x[k] : mx;
-        double sum = 0.0;
-        for (int k = 0; k < K; k++) sum += exp((double)x[k] - mx);
-        double lse = mx + log(sum), target = x[labels[r]];
+        float mx = x[0], sum = 0.0f;
+#pragma omp simd reduction(max : mx)
+        for (int k = 0; k < K; k++) mx = mx > x[k] ? mx : x[k];
+#pragma omp simd reduction(+ : sum)
+        for (int k = 0; k < K; k++) sum += fast_expf(x[k] - mx);
+        double lse = mx + log((double)sum), target = x[labels[r]];
         total += lse - target;
-        for (int k = 0; k < K; k++) d[k] = (float)((exp((double)x[k] - lse) - (k == labels[r])) * g);
+        float lsef = (float)lse, gf = (float)g;
+#pragma omp simd
+        for (int k = 0; k < K; k++) d[k] = fast_expf(x[k] - lsef) * gf;
+        d[labels[r]] = (float)((exp(target - lse) - 1.0) * g); /* p − 1 in double: no cancellation */
     }
     return count ? total / count : 0.0;
 }
@@ -53,6 +60,18 @@ float mse_loss(float *dlogits, const float *logits, const float *targets, int B)
         double d = (double)logits[b] - targets[b];
         total += d * d;
         dlogits[b] = (float)(2.0 * d / B);
+    }
+    return (float)(total / B);
+}
+
+float bce_loss(float *dlogits, const float *logits, const float *targets, int B) {
+    double total = 0.0;
+    for (int b = 0; b < B; b++) {
+        double x = logits[b], y = targets[b];
+        /* log(1 + e^-|x|) + max(x, 0) - x y: torch's stable form */
+        total += fmax(x, 0.0) - x * y + log1p(exp(-fabs(x)));
+        double sig = x >= 0 ? 1.0 / (1.0 + exp(-x)) : exp(x) / (1.0 + exp(x));
+        dlogits[b] = (float)((sig - y) / B);
     }
     return (float)(total / B);
 }

@@ -1,0 +1,104 @@
+/* cmd_retriever_mine.c — `needle retriever mine`: DPR training data from SQuAD-format data or
+ * a BEIR data set, with hard negatives mined by BM25 or a dense retriever (dpr_mine.h),
+ * written as a JSON array or JSON lines (by the output's extension) through an atomic file:
+ * an interrupted run leaves no partial output. */
+#include "cli.h"
+#include "needle/dpr_mine.h"
+#include "needle/error.h"
+#include "needle/file.h"
+#include "needle/json.h"
+#include "needle/log.h"
+
+#include <stdio.h>
+#include <string.h>
+
+typedef struct {
+    atomic_file af;
+    int jsonl, n;
+    strbuf sb;
+} writer;
+
+static int write_record(void *ctx, const dpr_record *r) {
+    writer *w = ctx;
+    strbuf_clear(&w->sb);
+    if (!w->jsonl) strbuf_puts(&w->sb, w->n ? ",\n" : "[\n");
+    jsonw j;
+    jsonw_init(&j, &w->sb);
+    dpr_record_write(&j, r);
+    if (w->jsonl) strbuf_putc(&w->sb, '\n');
+    if (j.err || !w->sb.data) return error_set(NEEDLE_ENOMEM, "out of memory");
+    if (fwrite(w->sb.data, 1, w->sb.len, w->af.fp) != w->sb.len) return error_errno(NEEDLE_EIO, "%s: write failed", w->af.path);
+    w->n++;
+    return 0;
+}
+
+int cmd_retriever_mine(int argc, char **argv) {
+    const char *squad = NULL, *corpus = NULL, *queries = NULL, *qrels_path = NULL, *out = NULL, *dense = NULL;
+    dpr_mine_opts o;
+    dpr_mine_opts_default(&o);
+    const cli_opt opts[] = {
+        {"squad", OPT_STRING, &squad, "SQuAD-format data (v1.1 or v2.0): one record per answerable question", 0},
+        {"corpus", OPT_STRING, &corpus, "or a BEIR data set: corpus.jsonl ...", 0},
+        {"queries", OPT_STRING, &queries, "... queries.jsonl ...", 0},
+        {"qrels", OPT_STRING, &qrels_path, "... and qrels (documents judged relevant are the positives)", 0},
+        {"out", OPT_STRING, &out, "DPR file to write: JSON lines when it ends in .jsonl, else a JSON array", 1},
+        {"num-hard-negatives", OPT_INT, &o.num_hard_negatives, "hard negatives per question", 0},
+        {"candidates", OPT_INT, &o.candidates, "retrieved results per question to choose them from", 0},
+        {"dense", OPT_STRING, &dense, "mine with this dense retriever instead of BM25", 0},
+        {"batch", OPT_INT, &o.batch, "dense: texts per embedding batch", 0},
+        {"k1", OPT_DOUBLE, &o.k1, "BM25 k1", 0},
+        {"b", OPT_DOUBLE, &o.b, "BM25 b", 0},
+        {NULL, 0, NULL, NULL, 0},
+    };
+    const cli_spec spec = {"needle retriever mine (--squad FILE | --corpus F --queries F --qrels F) --out FILE [options]",
+                           "Write DPR training data (question, answers, positive_ctxs, hard_negative_ctxs) from SQuAD-format\n"
+                           "data or a BEIR data set. Hard negatives are the best BM25 (or --dense) results for the question\n"
+                           "that are not a positive, do not contain an answer (SQuAD normalisation, on word boundaries) and\n"
+                           "are not judged relevant; each carries its retrieval score.",
+                           opts, 0, 0};
+    char *pos[1];
+    int npos, rc = cli_parse(&spec, argc, argv, pos, &npos);
+    if (rc) return cli_parse_exit(rc);
+    int beir = corpus || queries || qrels_path;
+    if (!squad == !beir || (beir && !(corpus && queries && qrels_path))) {
+        fprintf(stderr, "needle: error: give --squad FILE, or all of --corpus, --queries and --qrels\n");
+        return 2;
+    }
+    if (o.num_hard_negatives < 0 || o.candidates < 1 || o.batch < 1) {
+        fprintf(stderr, "needle: error: --num-hard-negatives must be >= 0, --candidates and --batch >= 1\n");
+        return 2;
+    }
+    biencoder b;
+    int have_b = 0;
+    squad_dataset ds;
+    trec_qrels qrels;
+    squad_dataset_init(&ds);
+    trec_qrels_init(&qrels);
+    writer w = {0};
+    strbuf_init(&w.sb);
+    size_t len = strlen(out);
+    w.jsonl = len > 6 && !strcmp(out + len - 6, ".jsonl");
+    dpr_mine_stats st;
+    if (dense && !(rc = biencoder_open(&b, dense, NULL, 0))) have_b = 1, o.dense = &b;
+    squad_load_opts lo = {SQUAD_OFFSETS_KEEP, 0};
+    if (!rc && squad) rc = squad_load(squad, &lo, &ds);
+    if (!rc && beir) rc = trec_qrels_read(qrels_path, &qrels);
+    if (!rc) rc = atomic_file_open(&w.af, out);
+    if (!rc) {
+        rc = squad ? dpr_mine_squad(&ds, &o, write_record, &w, &st) : dpr_mine_beir(corpus, queries, &qrels, &o, write_record, &w, &st);
+        if (!rc && !w.jsonl && fputs(w.n ? "\n]\n" : "[]\n", w.af.fp) < 0) rc = error_errno(NEEDLE_EIO, "%s: write failed", out);
+        if (!rc) rc = atomic_file_commit(&w.af);
+        else atomic_file_abort(&w.af);
+    }
+    if (!rc)
+        fprintf(stderr, "needle: %zu records written to %s (%zu questions, %zu skipped without an answer or relevant document; "
+                        "%zu hard negatives, %.2f per question; left out %zu candidates containing an answer and %zu positives)\n",
+                st.records, out, st.questions, st.skipped, st.negatives, st.records ? (double)st.negatives / st.records : 0.0,
+                st.answer_hits, st.relevant_hits);
+    strbuf_free(&w.sb);
+    squad_dataset_free(&ds);
+    trec_qrels_free(&qrels);
+    if (have_b) biencoder_free(&b);
+    tokenizer_thread_cleanup();
+    return rc ? cli_fail() : 0;
+}
