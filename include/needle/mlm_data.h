@@ -84,7 +84,7 @@ typedef struct {
     int32_t *token_type_ids;   /* n × L, or NULL: all 0 (packed blocks have none) */
     int32_t *labels;           /* n × L fixed masks (input_ids hold the masked tokens), or NULL:
                                 * masks are drawn afresh each time a block is used */
-    int cap;
+    size_t cap;                /* blocks the arrays have room for */
 } mlm_blocks;
 
 void mlm_blocks_free(mlm_blocks *b);

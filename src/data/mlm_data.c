@@ -56,15 +56,9 @@ int mlm_corpus_flush(mlm_corpus *c) {
     for (int i = 0; i < n && !rc; i++) {
         const tok_encoding *e = &outs[i].w[0];
         if (!e->n) continue;
-        if (c->n_ids + (size_t)e->n > c->cap_ids) {
-            size_t cap = c->cap_ids ? c->cap_ids : 1 << 16;
-            while (cap < c->n_ids + (size_t)e->n) cap *= 2;
-            int32_t *ids = realloc(c->ids, cap * sizeof *ids);
-            if (!ids) { rc = error_set(NEEDLE_ENOMEM, "out of memory: corpus of %zu tokens", c->n_ids); break; }
-            c->ids = ids;
-            c->cap_ids = cap;
-        }
-        if ((rc = array_grow((void **)&c->text_end, &c->cap_texts, c->n_texts, sizeof *c->text_end))) break;
+        if ((rc = array_grow((void **)&c->ids, &c->cap_ids, c->n_ids + (size_t)e->n - 1, sizeof *c->ids)) ||
+            (rc = array_grow((void **)&c->text_end, &c->cap_texts, c->n_texts, sizeof *c->text_end)))
+            break;
         memcpy(c->ids + c->n_ids, e->ids, (size_t)e->n * sizeof *c->ids);
         c->n_ids += (size_t)e->n;
         c->text_end[c->n_texts++] = c->n_ids;
@@ -83,13 +77,8 @@ int mlm_corpus_add(mlm_corpus *c, const char *text, size_t len) {
     }
     if (!c->pending_end && !(c->pending_end = malloc(BATCH_TEXTS * sizeof *c->pending_end)))
         return error_set(NEEDLE_ENOMEM, "out of memory reading the corpus");
-    if (c->pending_len + len > c->pending_cap) {
-        size_t cap = c->pending_len + len > BATCH_BYTES ? c->pending_len + len : BATCH_BYTES;
-        char *p = realloc(c->pending, cap);
-        if (!p) return error_set(NEEDLE_ENOMEM, "out of memory reading the corpus (a text of %zu bytes)", len);
-        c->pending = p;
-        c->pending_cap = cap;
-    }
+    int rc = len ? array_grow((void **)&c->pending, &c->pending_cap, c->pending_len + len - 1, 1) : 0;
+    if (rc) return error_prefix(rc, "reading the corpus (a text of %zu bytes): ", len);
     memcpy(c->pending + c->pending_len, text, len);
     c->pending_len += len;
     c->pending_end[c->n_pending++] = c->pending_len;
@@ -151,16 +140,12 @@ void mlm_blocks_free(mlm_blocks *b) {
 
 /* Append one block of n tokens (toks) padded to b->len. */
 static int block_push(mlm_blocks *b, const int32_t *toks, int n, int32_t pad) {
-    if (b->n == b->cap) {
-        int cap = b->cap ? 2 * b->cap : 256;
-        if (cap > INT32_MAX / b->len) return error_set(NEEDLE_EINVAL, "too many blocks (%d)", b->n);
-        int32_t *ids = realloc(b->input_ids, (size_t)cap * b->len * sizeof *ids);
-        if (ids) b->input_ids = ids;
-        int32_t *len = realloc(b->length, (size_t)cap * sizeof *len);
-        if (len) b->length = len;
-        if (!ids || !len) return error_set(NEEDLE_ENOMEM, "out of memory packing %d blocks", cap);
-        b->cap = cap;
-    }
+    if (b->n == INT32_MAX / b->len) return error_set(NEEDLE_EINVAL, "too many blocks (%d)", b->n);
+    size_t rows = b->cap, lengths = b->cap; /* both arrays hold b->cap blocks; b->cap moves when both grew */
+    int rc = array_grow((void **)&b->input_ids, &rows, (size_t)b->n, (size_t)b->len * sizeof *b->input_ids);
+    if (!rc) rc = array_grow((void **)&b->length, &lengths, (size_t)b->n, sizeof *b->length);
+    if (rc) return error_prefix(rc, "packing %d blocks: ", b->n + 1);
+    b->cap = rows;
     int32_t *row = b->input_ids + (size_t)b->n * b->len;
     memcpy(row, toks, (size_t)n * sizeof *row);
     for (int t = n; t < b->len; t++) row[t] = pad;

@@ -160,9 +160,7 @@ static int mlm_evaluate(void *ctx, cJSON **metrics) {
 
 static int mlm_save(void *ctx, const char *dir) {
     mlm_task *t = ctx;
-    int rc = model_save(t->m, dir);
-    if (!rc && t->tokenizer_dir) rc = hf_copy_tokenizer_files(t->tokenizer_dir, dir, NULL);
-    return rc;
+    return hf_save_with_tokenizer(t->m, t->tokenizer_dir, dir);
 }
 
 trainer_task mlm_task_bind(mlm_task *t) {

@@ -20,42 +20,22 @@ ARGS="--model $T/model --tokenizer $F/mlm/tokenizer --train $F/mlm/corpus.txt --
       --whole-word-mask --batch-size 8 --max-steps 40 --lr 1e-3 --warmup-proportion 0.1 --weight-decay 0.01
       --eval-every 20 --checkpoint-every 1 --keep-checkpoints 2 --seed 3 --threads 1"
 export NEEDLE_LOG=warn
+. tests/tools/train_interrupt.sh
 
 ./needle mlm train --help | grep -q -- '--whole-word-mask'
 ./needle --help | grep -q 'mlm train'
 
-steps() { if [ -f "$1" ]; then grep -c '"loss":[0-9.]*,"lr"' "$1" || true; else echo 0; fi; }
-wait_steps() {
-    i=0
-    while [ "$(steps "$1")" -lt "$2" ]; do
-        i=$((i + 1))
-        [ $i -lt 1200 ] || { echo "timed out waiting for step $2" >&2; exit 1; }
-        sleep 0.02
-    done
-}
-
 ./needle mlm train $ARGS --save-dir "$T/ref" --log "$T/ref.jsonl"
-[ "$(steps "$T/ref.jsonl")" -eq 40 ]
+[ "$(train_steps "$T/ref.jsonl")" -eq 40 ]
 [ "$(grep -c '"perplexity"' "$T/ref.jsonl")" -eq 2 ]
 grep -q '"architectures":.*"BertForMaskedLM"' "$T/ref/config.json"
 [ -f "$T/ref/vocab.txt" ] && [ -f "$T/ref/tokenizer_config.json" ] && [ -f "$T/ref/best/model.safetensors" ]
 
-./needle mlm train $ARGS --save-dir "$T/run" --log "$T/run.jsonl" 2>"$T/err" &
-pid=$!
-wait_steps "$T/run.jsonl" 2
-kill -TERM $pid
-st=0
-wait $pid || st=$?
-pid=
+interrupt_at TERM 2 "$T/run.jsonl" ./needle mlm train $ARGS --save-dir "$T/run" --log "$T/run.jsonl" 2>"$T/err"
 [ $st -eq 143 ]
 grep -q 'interrupted by SIGTERM after step [0-9]* of 40; checkpoint written to .*--resume to continue' "$T/err"
 
-./needle mlm train $ARGS --save-dir "$T/run" --log "$T/run.jsonl" --resume &
-pid=$!
-wait_steps "$T/run.jsonl" 12
-kill -KILL $pid
-wait $pid || true
-pid=
+interrupt_at KILL 12 "$T/run.jsonl" ./needle mlm train $ARGS --save-dir "$T/run" --log "$T/run.jsonl" --resume
 [ ! -e "$T/run/model.safetensors" ]
 ./needle mlm train $ARGS --save-dir "$T/run" --log "$T/run.jsonl" --resume
 cmp "$T/ref/model.safetensors" "$T/run/model.safetensors"
