@@ -71,5 +71,6 @@ int cmd_reader_eval(int argc, char **argv);
 int cmd_reader_distill(int argc, char **argv);
 int cmd_reranker_train(int argc, char **argv);
 int cmd_reranker_eval(int argc, char **argv);
+int cmd_mlm_train(int argc, char **argv);
 
 #endif

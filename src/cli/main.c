@@ -36,6 +36,7 @@ static const command commands[] = {
     {"reranker train", cmd_reranker_train, "train a cross-encoder reranker on triples or BEIR qrels with mined negatives (BCE or listwise)"},
     {"reranker eval", cmd_reranker_eval, "rerank a first-stage run with a cross-encoder; IR measures before and after (JSON)"},
     {"reader distill", cmd_reader_distill, "distil a reader from a teacher (Haystack's prediction-layer KL or TinyBERT intermediate layers)"},
+    {"mlm train", cmd_mlm_train, "masked-language-model training on raw text: domain adaptation or pre-training (resumable)"},
 };
 static const int n_commands = (int)(sizeof commands / sizeof commands[0]);
 
