@@ -1,36 +1,13 @@
 /* cmd_retriever_mine.c — `needle retriever mine`: DPR training data from SQuAD-format data or
  * a BEIR data set, with hard negatives mined by BM25 or a dense retriever (dpr_mine.h),
- * written as a JSON array or JSON lines (by the output's extension) through an atomic file:
- * an interrupted run leaves no partial output. */
+ * written as a JSON array or JSON lines (by the output's extension) through an atomic file
+ * (dpr_out): an interrupted run leaves no partial output. */
 #include "cli.h"
 #include "needle/dpr_mine.h"
 #include "needle/error.h"
-#include "needle/file.h"
-#include "needle/json.h"
 #include "needle/log.h"
 
 #include <stdio.h>
-#include <string.h>
-
-typedef struct {
-    atomic_file af;
-    int jsonl, n;
-    strbuf sb;
-} writer;
-
-static int write_record(void *ctx, const dpr_record *r) {
-    writer *w = ctx;
-    strbuf_clear(&w->sb);
-    if (!w->jsonl) strbuf_puts(&w->sb, w->n ? ",\n" : "[\n");
-    jsonw j;
-    jsonw_init(&j, &w->sb);
-    dpr_record_write(&j, r);
-    if (w->jsonl) strbuf_putc(&w->sb, '\n');
-    if (j.err || !w->sb.data) return error_set(NEEDLE_ENOMEM, "out of memory");
-    if (fwrite(w->sb.data, 1, w->sb.len, w->af.fp) != w->sb.len) return error_errno(NEEDLE_EIO, "%s: write failed", w->af.path);
-    w->n++;
-    return 0;
-}
 
 int cmd_retriever_mine(int argc, char **argv) {
     const char *squad = NULL, *corpus = NULL, *queries = NULL, *qrels_path = NULL, *out = NULL, *dense = NULL;
@@ -74,28 +51,20 @@ int cmd_retriever_mine(int argc, char **argv) {
     trec_qrels qrels;
     squad_dataset_init(&ds);
     trec_qrels_init(&qrels);
-    writer w = {0};
-    strbuf_init(&w.sb);
-    size_t len = strlen(out);
-    w.jsonl = len > 6 && !strcmp(out + len - 6, ".jsonl");
+    dpr_out w;
     dpr_mine_stats st;
     if (dense && !(rc = biencoder_open(&b, dense, NULL, 0))) have_b = 1, o.dense = &b;
     squad_load_opts lo = {SQUAD_OFFSETS_KEEP, 0};
     if (!rc && squad) rc = squad_load(squad, &lo, &ds);
     if (!rc && beir) rc = trec_qrels_read(qrels_path, &qrels);
-    if (!rc) rc = atomic_file_open(&w.af, out);
-    if (!rc) {
-        rc = squad ? dpr_mine_squad(&ds, &o, write_record, &w, &st) : dpr_mine_beir(corpus, queries, &qrels, &o, write_record, &w, &st);
-        if (!rc && !w.jsonl && fputs(w.n ? "\n]\n" : "[]\n", w.af.fp) < 0) rc = error_errno(NEEDLE_EIO, "%s: write failed", out);
-        if (!rc) rc = atomic_file_commit(&w.af);
-        else atomic_file_abort(&w.af);
-    }
+    if (!rc && !(rc = dpr_out_open(&w, out)))
+        rc = dpr_out_close(&w, squad ? dpr_mine_squad(&ds, &o, dpr_out_record, &w, &st)
+                                     : dpr_mine_beir(corpus, queries, &qrels, &o, dpr_out_record, &w, &st));
     if (!rc)
         fprintf(stderr, "needle: %zu records written to %s (%zu questions, %zu skipped without an answer or relevant document; "
                         "%zu hard negatives, %.2f per question; left out %zu candidates containing an answer and %zu positives)\n",
                 st.records, out, st.questions, st.skipped, st.negatives, st.records ? (double)st.negatives / st.records : 0.0,
                 st.answer_hits, st.relevant_hits);
-    strbuf_free(&w.sb);
     squad_dataset_free(&ds);
     trec_qrels_free(&qrels);
     if (have_b) biencoder_free(&b);
