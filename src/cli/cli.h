@@ -46,10 +46,6 @@ int cli_fail(void);
 /* Turn a parse result into an exit status for early return: 0 for --help, 2 for misuse. */
 int cli_parse_exit(int parse_result);
 
-/* The name a retriever's embeddings get in a document store unless --name says otherwise: the
- * model directory's own name ("models/dpr-scifact/" -> "dpr-scifact"), written into buf. */
-const char *cli_retriever_name(const char *dir, char *buf, size_t cap);
-
 /* A DPR output file (dpr_out.c): JSON lines when its name ends in .jsonl, else a JSON array;
  * written atomically. dpr_out_record is a dpr_mine_fn; dpr_out_close (after a successful
  * open) commits when rc is 0, else discards the file, and returns rc or the commit's error. */
@@ -81,6 +77,7 @@ int cmd_serve(int argc, char **argv);
 int cmd_eval_pipeline(int argc, char **argv);
 int cmd_eval_report(int argc, char **argv);
 int cmd_squad_split(int argc, char **argv);
+int cmd_squad_slice(int argc, char **argv);
 
 int cmd_reader_train(int argc, char **argv);
 int cmd_reader_predict(int argc, char **argv);

@@ -19,6 +19,7 @@ static const command commands[] = {
     {"eval pipeline", cmd_eval_pipeline, "evaluate a pipeline file on SQuAD labels: retriever and reader metrics, JSON/text/HTML"},
     {"eval report", cmd_eval_report, "render saved pipeline evaluations side by side (text, HTML with charts)"},
     {"squad split", cmd_squad_split, "split a SQuAD file into training and test files by article (paper)"},
+    {"squad slice", cmd_squad_slice, "each question with the passage holding its answer, cut as needle index cuts"},
     {"retriever eval", cmd_retriever_eval, "evaluate a retriever (--bm25, --model, --hybrid) on a BEIR data set (JSON)"},
     {"retriever embed", cmd_retriever_embed, "fill a document store's embeddings with a dense retriever's passage encoder"},
     {"retriever mine", cmd_retriever_mine, "DPR training data with BM25- or dense-mined hard negatives from SQuAD or BEIR data"},
