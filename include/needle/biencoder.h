@@ -96,6 +96,10 @@ int biencoder_save(const biencoder *b, const char *dir);
 static inline model *biencoder_model(biencoder *b, bienc_side side) {
     return b->cfg.layout == BIENC_SHARED ? &b->enc[0] : &b->enc[side];
 }
+/* The name a retriever's embeddings get in a document store unless told otherwise (`needle
+ * retriever embed --name`, the pipeline's embedding_name): the directory's own name
+ * ("models/dpr-scifact/" -> "dpr-scifact"), written into buf. */
+const char *biencoder_embedding_name(const char *dir, char *buf, size_t cap);
 /* The embedding size D. */
 int biencoder_dim(const biencoder *b);
 /* The models that train (1 shared, 2 for DPR) into models[]; returns how many. */

@@ -5,9 +5,10 @@
  * A pipeline file names components ({name, type, params}) and one or more pipelines
  * ({name, nodes: [{name, inputs}]}); the root input is "Query". Components available:
  *   SQLiteDocumentStore (also SQLDocumentStore with url sqlite:///FILE): needle's store;
- *   BM25Retriever; JoinDocuments (concatenate, merge, reciprocal_rank_fusion);
- *   Docs2Answers (documents as answers: FAQ pipelines).
- * The dense retrievers, rankers and readers join as their branches land (docs/pipeline.md).
+ *   BM25Retriever; EmbeddingRetriever and DensePassageRetriever (dense retrievers over the
+ *   store's embeddings); JoinDocuments (concatenate, merge, reciprocal_rank_fusion);
+ *   SentenceTransformersRanker (a cross-encoder reorders documents); FARMReader and
+ *   TransformersReader (extractive readers); Docs2Answers (documents as answers: FAQ pipelines).
  *
  * Thread safety: pipeline_run / pipeline_query may be called from many threads at once. The
  * store is shared: writes go through pipeline_docstore() while holding pipeline_lock() (the

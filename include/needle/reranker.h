@@ -32,6 +32,8 @@ typedef struct reranker reranker;
 /* Load the model in `dir` and the tokenizer in tokenizer_dir (NULL: dir). */
 int reranker_load(reranker **out, const char *dir, const char *tokenizer_dir, const reranker_opts *o);
 void reranker_free(reranker *r);
+/* The model's labels (1 or 2): how its score becomes a probability (cross_encoder.h). */
+int reranker_num_labels(const reranker *r);
 /* Score passages[0..n) for the query: scores[i] (may be NULL) is passage i's score,
  * order[0..n) (may be NULL) the passage indices by descending score (ties: lower index first).
  * cross_encoder_probability(score) is the probability of relevance. */

@@ -81,7 +81,7 @@ static int query_store(const char *store, const char *query, int top_k, const ch
     if (!hits || !bm25) { rc = error_set(NEEDLE_ENOMEM, "out of memory"); goto done; }
     if (dense) {
         if (!(rc = docstore_open(&ds, store, DOCSTORE_READONLY)))
-            rc = query_dense(ds, dense, name ? name : cli_retriever_name(dense, namebuf, sizeof namebuf), query,
+            rc = query_dense(ds, dense, name ? name : biencoder_embedding_name(dense, namebuf, sizeof namebuf), query,
                              (size_t)top_k, filters, hits, &n);
         if (!rc) write_hits(query, hits, n);
         goto done;

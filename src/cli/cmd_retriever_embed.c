@@ -22,15 +22,6 @@
 
 #define EMBED_BLOCK 1024
 
-const char *cli_retriever_name(const char *dir, char *buf, size_t cap) {
-    size_t n = strlen(dir);
-    while (n > 1 && dir[n - 1] == '/') n--;
-    size_t s = n;
-    while (s > 0 && dir[s - 1] != '/') s--;
-    snprintf(buf, cap, "%.*s", (int)(n - s), dir + s);
-    return buf;
-}
-
 typedef struct {
     char *ids[EMBED_BLOCK], *titles[EMBED_BLOCK], *texts[EMBED_BLOCK];
     size_t n;
@@ -99,7 +90,7 @@ int cmd_retriever_embed(int argc, char **argv) {
         return 2;
     }
     char namebuf[256];
-    if (!name) name = cli_retriever_name(model, namebuf, sizeof namebuf);
+    if (!name) name = biencoder_embedding_name(model, namebuf, sizeof namebuf);
     docstore *ds = NULL;
     biencoder b;
     int have_b = 0;

@@ -16,6 +16,7 @@
 #include "needle/trainer.h"
 #include "needle/version.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -426,4 +427,13 @@ int biencoder_save(const biencoder *b, const char *dir) {
     }
     if (!rc) rc = save_retriever_json(b, dir);
     return rc ? error_prefix(rc, "saving retriever to %s: ", dir) : 0;
+}
+
+const char *biencoder_embedding_name(const char *dir, char *buf, size_t cap) {
+    size_t n = strlen(dir);
+    while (n > 1 && dir[n - 1] == '/') n--;
+    size_t s = n;
+    while (s > 0 && dir[s - 1] != '/') s--;
+    snprintf(buf, cap, "%.*s", (int)(n - s), dir + s);
+    return buf;
 }

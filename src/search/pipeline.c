@@ -2,8 +2,8 @@
  *
  * Building: every node of the chosen pipeline is a component; its type gives its role, and
  * the role fixes what its inputs may be (a retriever reads the Query, a join two or more
- * document lists, a reader one). Stores are built when a node's params name them. Exactly one
- * node must end the graph: its output is the pipeline's. Nodes are listed after their inputs
+ * document lists, a ranker and a reader one). Stores are built when a node's params name
+ * them. Exactly one node must end the graph: its output is the pipeline's. Nodes are listed after their inputs
  * (the file guarantees it), so file order is an execution order.
  *
  * Running: Haystack's params are routed first — a key naming a node is that node's own; any
@@ -43,25 +43,15 @@ struct pipeline {
 };
 
 static const pipeline_type *const types[] = {&pipeline_type_sqlite_store, &pipeline_type_sql_store, &pipeline_type_bm25,
-                                             &pipeline_type_join, &pipeline_type_docs2answers, &pipeline_type_farm_reader,
-                                             &pipeline_type_transformers_reader};
-
-/* Haystack types whose needle versions come with the dense retriever and the reranker. */
-static const char *const pending[][2] = {
-    {"EmbeddingRetriever", "the dense retriever"},
-    {"DensePassageRetriever", "the dense retriever"},
-    {"SentenceTransformersRanker", "the cross-encoder ranker"},
-};
+                                             &pipeline_type_embedding_retriever, &pipeline_type_dpr, &pipeline_type_join,
+                                             &pipeline_type_st_ranker, &pipeline_type_docs2answers,
+                                             &pipeline_type_farm_reader, &pipeline_type_transformers_reader};
 
 static int type_find(const pipeline_config *cfg, const pcfg_component *c, const pipeline_type **out) {
     for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
         if (!strcmp(types[i]->name, c->type)) return *out = types[i], 0;
     char where[512];
     pipeline_config_where(cfg, c->item, where, sizeof where);
-    for (size_t i = 0; i < sizeof pending / sizeof pending[0]; i++)
-        if (!strcmp(pending[i][0], c->type))
-            return error_set(NEEDLE_EUNSUPPORTED, "%s: component '%s': type %s (%s) is not in this build of needle yet",
-                             where, c->name, c->type, pending[i][1]);
     char known[512] = "";
     for (size_t i = 0; i < sizeof types / sizeof types[0]; i++) {
         size_t used = strlen(known);
@@ -107,7 +97,8 @@ static int node_fail(const pipeline *p, const pnode *n, const char *msg, const c
     return error_set(NEEDLE_EFORMAT, "%s: node '%s' (%s): %s%s", where, n->cfg->name, n->comp->cfg->type, msg, arg ? arg : "");
 }
 
-/* Inputs by role: retrievers read the Query; joins two or more document lists; readers one. */
+/* Inputs by role: retrievers read the Query; joins two or more document lists; rankers and
+ * readers one. */
 static int node_wire(pipeline *p, size_t i) {
     pnode *n = &p->nodes[i];
     const pcfg_node *cn = n->cfg;
@@ -128,7 +119,8 @@ static int node_wire(pipeline *p, size_t i) {
     }
     if (role == PROLE_RETRIEVER && cn->n_inputs != 1) return node_fail(p, n, "a retriever has one input, Query", NULL);
     if (role == PROLE_JOIN && n->n_inputs < 2) return node_fail(p, n, "joins two or more document lists: give it several inputs", NULL);
-    if (role == PROLE_ANSWERS && n->n_inputs != 1) return node_fail(p, n, "reads one list of documents: give it one input", NULL);
+    if ((role == PROLE_ANSWERS || role == PROLE_RANKER) && n->n_inputs != 1)
+        return node_fail(p, n, "reads one list of documents: give it one input", NULL);
     return 0;
 }
 

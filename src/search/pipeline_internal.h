@@ -60,6 +60,7 @@ typedef enum {
     PROLE_STORE,     /* referenced by the params of other components; not a node */
     PROLE_RETRIEVER, /* input: Query; output: documents */
     PROLE_JOIN,      /* inputs: two or more document outputs; output: documents */
+    PROLE_RANKER,    /* input: one document output; output: documents (reordered, cut) */
     PROLE_ANSWERS,   /* input: one document output; output: answers (and its input documents) */
 } pipeline_role;
 
@@ -77,7 +78,8 @@ typedef struct {
 } pipeline_type;
 
 extern const pipeline_type pipeline_type_sqlite_store, pipeline_type_sql_store, pipeline_type_bm25,
-    pipeline_type_join, pipeline_type_docs2answers, pipeline_type_farm_reader, pipeline_type_transformers_reader;
+    pipeline_type_join, pipeline_type_docs2answers, pipeline_type_farm_reader, pipeline_type_transformers_reader,
+    pipeline_type_embedding_retriever, pipeline_type_dpr, pipeline_type_st_ranker;
 
 /* ---- building a component ---- */
 

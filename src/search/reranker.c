@@ -49,6 +49,8 @@ int reranker_load(reranker **out, const char *dir, const char *tokenizer_dir, co
     return 0;
 }
 
+int reranker_num_labels(const reranker *r) { return r->m.cfg.num_labels; }
+
 /* Descending score, then ascending index. */
 static int by_score(const void *a, const void *b, void *scores) {
     const float *s = scores;

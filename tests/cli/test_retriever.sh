@@ -2,7 +2,8 @@
 # test_retriever.sh — the dense retriever commands end to end on a tiny BERT (model init over
 # bert-base-uncased's tokenizer) and an 8-document BEIR set written here:
 #  - retriever mine: BEIR qrels -> DPR JSON lines with BM25 hard negatives that are never the
-#    judged document nor the query's own id, and with a dense retriever (a JSON array);
+#    judged document nor the query's own id, and with a dense retriever (a JSON array); the same
+#    pairs as cross-encoder triples (--triples) that reranker train reads;
 #  - MarginMSE training on teacher scores carried by the data;
 #  - retriever train: a shared encoder (MultipleNegativesRankingLoss) on the mined file with
 #    full-corpus evaluation, saved as a sentence-transformers directory; DPR encoders on a
@@ -53,6 +54,17 @@ if sed 's/.*hard_negative_ctxs//' "$T/q2" | grep -q '"passage_id":"d3"'; then ec
 if grep 'use light in chloroplasts' "$T/mined.jsonl" | sed 's/.*hard_negative_ctxs//' | grep -q '"passage_id":"q1"'; then
     echo "query id not left out"; exit 1; fi
 grep -q '"score":' "$T/q2"
+# --triples: the same pairs as cross-encoder triples (text alone), which reranker train reads
+$N retriever mine --corpus $B/corpus.jsonl --queries $B/queries.jsonl --qrels $B/qrels.tsv \
+    --num-hard-negatives 2 --out "$T/mined2.jsonl" --triples "$T/triples.jsonl" 2> "$T/err"
+cmp "$T/mined.jsonl" "$T/mined2.jsonl"
+negatives=$(sed -n 's/.*; \([0-9]*\) hard negatives,.*/\1/p' "$T/err")
+test "$(wc -l < "$T/triples.jsonl")" -eq $((3 + negatives))
+grep -q '^{"query":"Which cells secrete insulin?","passage":"Insulin is secreted by the beta cells of the pancreas and lowers blood glucose.","label":1}$' "$T/triples.jsonl"
+test "$(grep -c '"query":"Which cells secrete insulin?".*"label":0}$' "$T/triples.jsonl")" -eq 2
+$N reranker train --model "$T/init" --train "$T/triples.jsonl" --save-dir "$T/ce" --max-steps 1 --batch-size 3 \
+    --max-seq-len 64 > /dev/null 2>&1
+test -s "$T/ce/model.safetensors"
 
 # a shared encoder with MNRL, evaluated on the whole corpus, saved for sentence-transformers
 $N retriever train --init "$T/init" --encoders shared --loss mnrl --train "$T/mined.jsonl" \

@@ -265,8 +265,9 @@ TEST(pipeline_file_errors_name_file_line_and_component) {
     expect_error("components:\n  - name: [x\n", NEEDLE_EFORMAT, want);
     snprintf(want, sizeof want, "%s:3: component 'R': unknown type 'BM42Retriever'", where);
     expect_error(HEAD "  - {name: R, type: BM42Retriever}\n" TAIL, NEEDLE_EFORMAT, want);
-    snprintf(want, sizeof want, "%s:3: component 'R': type DensePassageRetriever (the dense retriever) is not in this build", where);
-    expect_error(HEAD "  - {name: R, type: DensePassageRetriever}\n" TAIL, NEEDLE_EUNSUPPORTED, want);
+    snprintf(want, sizeof want, "%s:3: component 'R' (DensePassageRetriever): params.query_embedding_model: missing (required)",
+             where);
+    expect_error(HEAD "  - {name: R, type: DensePassageRetriever}\n" TAIL, NEEDLE_EFORMAT, want);
     snprintf(want, sizeof want, "%s:10: node 'J': input 'Retriever' is not Query nor a node listed before it", where);
     expect_error(HEAD "  - {name: R, type: BM25Retriever}\n  - {name: J, type: JoinDocuments}\n"
                  "pipelines:\n  - name: query\n    nodes:\n      - name: J\n        inputs:\n          - Retriever\n"
