@@ -5,7 +5,7 @@
 # COVID-QA's training papers from the pre-trained model and from the very weights that
 # pre-training started from (<mlm>/init), both scored on COVID-QA's held-out papers.
 #
-#   sh bench/mlm_evidence.sh            (run from the repository root; about 1.5 h on 2 loaded cores)
+#   sh bench/mlm_evidence.sh            (run from the repository root; 62 min with MLM_SECONDS=2700 at load ~7)
 #
 # Settings (environment): SIZE (tiny) the BERT-miniature size, VOCAB (8000), MLM_BATCH (32) and
 # MLM_LR (1e-3) of pre-training (blocks of 128 tokens), MLM_SECONDS (3300)
