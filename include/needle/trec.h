@@ -78,6 +78,8 @@ void trec_run_free(trec_run *run);
 /* Append one result line in TREC form: "qid Q0 docno rank score tag\n", score with %.6f
  * as Anserini writes it. */
 int trec_run_format_line(strbuf *out, const char *qid, const char *docno, int rank, double score, const char *tag);
+/* Append the whole run in TREC form, each query's results in trec_eval's order with ranks from 1. */
+int trec_run_format(const trec_run *run, const char *tag, strbuf *out);
 
 /* The measures `needle eval trec` reports, in this order. */
 enum {

@@ -225,20 +225,6 @@ static void summary_object(jsonw *w, const char *key, const trec_summary *s) {
     jsonw_object_end(w);
 }
 
-/* The reranked run in TREC form, each query's results ranked. */
-static int format_run(const trec_run *run, strbuf *out) {
-    int rc = 0;
-    for (uint32_t q = 0; q < run->qids.count && !rc; q++) {
-        trec_result *ranked;
-        if ((rc = trec_run_ranked(run, q, &ranked))) break;
-        for (size_t i = 0; i < run->q[q].n && !rc; i++)
-            rc = trec_run_format_line(out, strtab_str(&run->qids, q), strtab_str(&run->docs, ranked[i].doc), (int)i + 1,
-                                      ranked[i].score, "needle-rerank");
-        free(ranked);
-    }
-    return rc;
-}
-
 int cmd_reranker_eval(int argc, char **argv) {
     const char *model_dir = NULL, *tok_dir = NULL, *corpus = NULL, *queries = NULL, *qrels = NULL, *run = NULL,
                *run_out = NULL, *log_path = NULL;
@@ -320,7 +306,7 @@ int cmd_reranker_eval(int argc, char **argv) {
     jsonw_int(&w, omp_get_max_threads());
     jsonw_object_end(&w);
     if (w.err) rc = error_set(NEEDLE_ENOMEM, "out of memory");
-    if (!rc && run_out && !(rc = format_run(&reranked, &runtext)))
+    if (!rc && run_out && !(rc = trec_run_format(&reranked, "needle-rerank", &runtext)))
         rc = file_write_atomic(run_out, runtext.data ? runtext.data : "", runtext.len);
     if (!rc && log_path) {
         metrics_log ml;

@@ -35,20 +35,6 @@ typedef struct {
 /* What a report adds after the measures: the retriever's settings. */
 typedef void (*settings_fn)(jsonw *w, const eval_args *a, const void *ctx);
 
-/* The run as TREC lines, each query ranked as trec_eval ranks it. */
-static int run_text(const trec_run *run, const char *tag, strbuf *out) {
-    int rc = 0;
-    for (uint32_t q = 0; q < run->qids.count && !rc; q++) {
-        trec_result *ranked;
-        if ((rc = trec_run_ranked(run, q, &ranked))) break;
-        for (size_t i = 0; i < run->q[q].n && !rc; i++)
-            rc = trec_run_format_line(out, strtab_str(&run->qids, q), strtab_str(&run->docs, ranked[i].doc), (int)i + 1,
-                                      ranked[i].score, tag);
-        free(ranked);
-    }
-    return rc;
-}
-
 /* Score `run`; print the measures, MRR@10 and the settings as one JSON object (appended to
  * --metrics-log too); save the run if asked. */
 static int report(const eval_args *a, const trec_qrels *qrels, const trec_run *run, const char *tag, settings_fn settings,
@@ -72,7 +58,7 @@ static int report(const eval_args *a, const trec_qrels *qrels, const trec_run *r
     if (!rc && a->run_out) {
         strbuf text;
         strbuf_init(&text);
-        rc = run_text(run, tag, &text);
+        rc = trec_run_format(run, tag, &text);
         if (!rc) rc = file_write_atomic(a->run_out, text.data ? text.data : "", text.len);
         strbuf_free(&text);
     }

@@ -216,3 +216,16 @@ int trec_run_read(const char *path, trec_run *r) {
 int trec_run_format_line(strbuf *out, const char *qid, const char *docno, int rank, double score, const char *tag) {
     return strbuf_printf(out, "%s Q0 %s %d %.6f %s\n", qid, docno, rank, score, tag);
 }
+
+int trec_run_format(const trec_run *run, const char *tag, strbuf *out) {
+    int rc = 0;
+    for (uint32_t q = 0; q < run->qids.count && !rc; q++) {
+        trec_result *ranked;
+        if ((rc = trec_run_ranked(run, q, &ranked))) break;
+        for (size_t i = 0; i < run->q[q].n && !rc; i++)
+            rc = trec_run_format_line(out, strtab_str(&run->qids, q), strtab_str(&run->docs, ranked[i].doc), (int)i + 1,
+                                      ranked[i].score, tag);
+        free(ranked);
+    }
+    return rc;
+}
