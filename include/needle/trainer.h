@@ -115,5 +115,8 @@ int trainer_run(const trainer_task *task, const trainer_options *opt, trainer_re
  * tokenizer_config.json, special_tokens_map.json, vocab.txt, vocab.json, merges.txt) into
  * another, so a saved model loads with its tokenizer. Returns how many were copied in *n. */
 int hf_copy_tokenizer_files(const char *src_dir, const char *dst_dir, int *n);
+/* Save m into dir (model_save) with the tokenizer files of tokenizer_dir (none when NULL):
+ * what a training task's save hook writes. */
+int hf_save_with_tokenizer(const model *m, const char *tokenizer_dir, const char *dir);
 
 #endif

@@ -6,6 +6,9 @@
 #ifndef NEEDLE_CLI_H
 #define NEEDLE_CLI_H
 
+#include "needle/dpr_data.h"
+#include "needle/file.h"
+#include "needle/strbuf.h"
 #include "needle/trainer.h"
 
 typedef enum { OPT_STRING, OPT_INT, OPT_DOUBLE, OPT_FLAG, OPT_STRINGS } cli_opt_kind;
@@ -43,11 +46,25 @@ int cli_fail(void);
 /* Turn a parse result into an exit status for early return: 0 for --help, 2 for misuse. */
 int cli_parse_exit(int parse_result);
 
+/* A DPR output file (dpr_out.c): JSON lines when its name ends in .jsonl, else a JSON array;
+ * written atomically. dpr_out_record is a dpr_mine_fn; dpr_out_close (after a successful
+ * open) commits when rc is 0, else discards the file, and returns rc or the commit's error. */
+typedef struct {
+    atomic_file af;
+    int jsonl;
+    size_t n;
+    strbuf sb;
+} dpr_out;
+int dpr_out_open(dpr_out *w, const char *path);
+int dpr_out_record(void *ctx, const dpr_record *r);
+int dpr_out_close(dpr_out *w, int rc);
+
 int cmd_version(int argc, char **argv);
 int cmd_eval_trec(int argc, char **argv);
 int cmd_retriever_eval(int argc, char **argv);
 int cmd_retriever_train(int argc, char **argv);
 int cmd_retriever_mine(int argc, char **argv);
+int cmd_retriever_pretrain(int argc, char **argv);
 int cmd_retriever_embed(int argc, char **argv);
 int cmd_index(int argc, char **argv);
 int cmd_query(int argc, char **argv);
@@ -68,5 +85,6 @@ int cmd_reader_eval(int argc, char **argv);
 int cmd_reader_distill(int argc, char **argv);
 int cmd_reranker_train(int argc, char **argv);
 int cmd_reranker_eval(int argc, char **argv);
+int cmd_mlm_train(int argc, char **argv);
 
 #endif

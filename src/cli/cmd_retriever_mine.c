@@ -1,27 +1,26 @@
 /* cmd_retriever_mine.c — `needle retriever mine`: DPR training data from SQuAD-format data or
  * a BEIR data set, with hard negatives mined by BM25 or a dense retriever (dpr_mine.h),
- * written as a JSON array or JSON lines (by the output's extension) through an atomic file:
- * an interrupted run leaves no partial output. With --triples, the same pairs also go out as
- * cross-encoder training triples (`needle reranker train --train`): the question with each
+ * written as a JSON array or JSON lines (by the output's extension) through an atomic file
+ * (dpr_out): an interrupted run leaves no partial output. With --triples, the same pairs also go
+ * out as cross-encoder training triples (`needle reranker train --train`): the question with each
  * positive (label 1) and each hard negative (label 0), the passage's text alone, as the
  * pipeline's SentenceTransformersRanker scores a document's content. */
 #include "cli.h"
 #include "needle/dpr_mine.h"
 #include "needle/error.h"
-#include "needle/file.h"
-#include "needle/json.h"
 #include "needle/log.h"
 
 #include <stdio.h>
-#include <string.h>
 
+/* The DPR file, and the triples file when one is asked for. */
 typedef struct {
-    atomic_file af, triples;
-    int jsonl, n, with_triples;
+    dpr_out dpr;
+    atomic_file triples;
+    int with_triples;
     strbuf sb;
-} writer;
+} mine_out;
 
-static int write_triples(writer *w, const dpr_record *r) {
+static int write_triples(mine_out *w, const dpr_record *r) {
     for (int kind = DPR_POS; kind <= DPR_HARD; kind++)
         for (int i = 0; i < r->n_ctx[kind]; i++) {
             strbuf_clear(&w->sb);
@@ -41,17 +40,9 @@ static int write_triples(writer *w, const dpr_record *r) {
 }
 
 static int write_record(void *ctx, const dpr_record *r) {
-    writer *w = ctx;
-    strbuf_clear(&w->sb);
-    if (!w->jsonl) strbuf_puts(&w->sb, w->n ? ",\n" : "[\n");
-    jsonw j;
-    jsonw_init(&j, &w->sb);
-    dpr_record_write(&j, r);
-    if (w->jsonl) strbuf_putc(&w->sb, '\n');
-    if (j.err || !w->sb.data) return error_set(NEEDLE_ENOMEM, "out of memory");
-    if (fwrite(w->sb.data, 1, w->sb.len, w->af.fp) != w->sb.len) return error_errno(NEEDLE_EIO, "%s: write failed", w->af.path);
-    w->n++;
-    return w->with_triples ? write_triples(w, r) : 0;
+    mine_out *w = ctx;
+    int rc = dpr_out_record(&w->dpr, r);
+    return !rc && w->with_triples ? write_triples(w, r) : rc;
 }
 
 int cmd_retriever_mine(int argc, char **argv) {
@@ -98,25 +89,19 @@ int cmd_retriever_mine(int argc, char **argv) {
     trec_qrels qrels;
     squad_dataset_init(&ds);
     trec_qrels_init(&qrels);
-    writer w = {0};
+    mine_out w = {.with_triples = triples != NULL};
     strbuf_init(&w.sb);
-    size_t len = strlen(out);
-    w.jsonl = len > 6 && !strcmp(out + len - 6, ".jsonl");
     dpr_mine_stats st;
     if (dense && !(rc = biencoder_open(&b, dense, NULL, 0))) have_b = 1, o.dense = &b;
     squad_load_opts lo = {SQUAD_OFFSETS_KEEP, 0};
     if (!rc && squad) rc = squad_load(squad, &lo, &ds);
     if (!rc && beir) rc = trec_qrels_read(qrels_path, &qrels);
-    if (!rc) rc = atomic_file_open(&w.af, out);
-    if (!rc && triples && (rc = atomic_file_open(&w.triples, triples))) atomic_file_abort(&w.af);
+    if (!rc && triples) rc = atomic_file_open(&w.triples, triples);
+    if (!rc && (rc = dpr_out_open(&w.dpr, out)) && triples) atomic_file_abort(&w.triples);
     else if (!rc) {
-        w.with_triples = triples != NULL;
-        rc = squad ? dpr_mine_squad(&ds, &o, write_record, &w, &st) : dpr_mine_beir(corpus, queries, &qrels, &o, write_record, &w, &st);
-        if (!rc && !w.jsonl && fputs(w.n ? "\n]\n" : "[]\n", w.af.fp) < 0) rc = error_errno(NEEDLE_EIO, "%s: write failed", out);
-        if (!rc && triples) rc = atomic_file_commit(&w.triples);
-        else if (triples) atomic_file_abort(&w.triples);
-        if (!rc) rc = atomic_file_commit(&w.af);
-        else atomic_file_abort(&w.af);
+        rc = dpr_out_close(&w.dpr, squad ? dpr_mine_squad(&ds, &o, write_record, &w, &st)
+                                         : dpr_mine_beir(corpus, queries, &qrels, &o, write_record, &w, &st));
+        if (triples) rc = rc ? (atomic_file_abort(&w.triples), rc) : atomic_file_commit(&w.triples);
     }
     if (!rc)
         fprintf(stderr, "needle: %zu records written to %s (%zu questions, %zu skipped without an answer or relevant document; "

@@ -23,6 +23,7 @@ static const command commands[] = {
     {"retriever eval", cmd_retriever_eval, "evaluate a retriever (--bm25, --model, --hybrid) on a BEIR data set (JSON)"},
     {"retriever embed", cmd_retriever_embed, "fill a document store's embeddings with a dense retriever's passage encoder"},
     {"retriever mine", cmd_retriever_mine, "DPR training data with BM25- or dense-mined hard negatives from SQuAD or BEIR data"},
+    {"retriever pretrain", cmd_retriever_pretrain, "DPR training data from unlabelled documents (inverse cloze task, cropping) with BM25 hard negatives"},
     {"retriever train", cmd_retriever_train, "fine-tune a dense retriever (DPR or shared encoder) on DPR data or BEIR qrels"},
     {"index", cmd_index, "add documents to a document store through the preprocessor and rebuild its BM25 index"},
     {"query", cmd_query, "ask a question: BM25 over a store (--store) or a pipeline file (--pipeline)"},
@@ -37,6 +38,7 @@ static const command commands[] = {
     {"reranker train", cmd_reranker_train, "train a cross-encoder reranker on triples or BEIR qrels with mined negatives (BCE or listwise)"},
     {"reranker eval", cmd_reranker_eval, "rerank a first-stage run with a cross-encoder; IR measures before and after (JSON)"},
     {"reader distill", cmd_reader_distill, "distil a reader from a teacher (Haystack's prediction-layer KL or TinyBERT intermediate layers)"},
+    {"mlm train", cmd_mlm_train, "masked-language-model training on raw text: domain adaptation or pre-training (resumable)"},
 };
 static const int n_commands = (int)(sizeof commands / sizeof commands[0]);
 

@@ -1,4 +1,5 @@
-/* dpr_mine.c — DPR records with BM25- or dense-mined hard negatives (see dpr_mine.h).
+/* dpr_mine.c — DPR records with BM25- or dense-mined hard negatives (see dpr_mine.h), and the
+ * mining loop that pretrain_mine.c shares (dpr_mine_internal.h).
  *
  * Both sources reduce to one loop: a table of passages (id, title, text), the questions with
  * their positive rows, answers and excluded rows, and a searcher over the table (a BM25 index
@@ -6,8 +7,7 @@
  * passages embedded once by the dense retriever and searched exactly). Questions are searched
  * in blocks, and each question's candidates are filtered in rank order. Paragraph texts are
  * SQuAD-normalised once, on first use, for the answer check. */
-#include "needle/dpr_mine.h"
-#include "needle/bm25.h"
+#include "dpr_mine_internal.h"
 #include "needle/beir.h"
 #include "needle/error.h"
 #include "needle/log.h"
@@ -44,24 +44,14 @@ int dpr_text_has_answer(const char *text, const char *answer) {
 
 /* ---------------------------------------------------------------- passages and searching */
 
-typedef struct {
-    size_t n;
-    const char **ids, **titles, **texts;
-    char **normalized;            /* lazily filled */
-    /* one searcher */
-    bm25_index *ix;
-    dense_corpus dc;
-    const dpr_mine_opts *o;
-} passages;
-
-static void passages_free(passages *p) {
+void mine_passages_free(mine_passages *p) {
     for (size_t i = 0; p->normalized && i < p->n; i++) free(p->normalized[i]);
     free(p->normalized);
     bm25_index_close(p->ix);
     dense_corpus_free(&p->dc);
 }
 
-static const char *normalized_text(passages *p, size_t row) {
+static const char *normalized_text(mine_passages *p, size_t row) {
     if (!p->normalized[row]) {
         strbuf sb;
         strbuf_init(&sb);
@@ -75,7 +65,7 @@ static const char *normalized_text(passages *p, size_t row) {
 }
 
 /* BM25 over title + " " + text, in a temporary index file. */
-static int build_bm25(passages *p) {
+static int build_bm25(mine_passages *p) {
     const char *field = "contents";
     bm25_builder *bb;
     int rc = bm25_builder_new(&bb, 1, &field);
@@ -100,7 +90,7 @@ static int build_bm25(passages *p) {
     return rc;
 }
 
-static int prepare_search(passages *p, const dpr_mine_opts *o) {
+int mine_prepare(mine_passages *p, const dpr_mine_opts *o) {
     p->o = o;
     p->normalized = calloc(p->n + 1, sizeof *p->normalized);
     if (!p->normalized) return error_set(NEEDLE_ENOMEM, "out of memory");
@@ -111,7 +101,7 @@ static int prepare_search(passages *p, const dpr_mine_opts *o) {
 }
 
 /* The best k rows for each of nq questions (rows [nq, k], -1 past the results). */
-static int search_block(passages *p, size_t nq, const char *const *questions, int k, int64_t *rows, float *scores) {
+static int search_block(mine_passages *p, size_t nq, const char *const *questions, int k, int64_t *rows, float *scores) {
     if (p->o->dense) return dense_search(p->o->dense, &p->dc, nq, questions, k, p->o->batch, rows, scores);
     int rc = 0;
 #pragma omp parallel
@@ -143,17 +133,8 @@ static int search_block(passages *p, size_t nq, const char *const *questions, in
 
 /* ---------------------------------------------------------------- questions */
 
-typedef struct {
-    const char *text;
-    const char *const *answers;   /* raw, for the record */
-    int n_answers;
-    const int64_t *pos_rows;      /* positives */
-    int n_pos;
-    const char *own_id;           /* a passage with this id is left out (BEIR: the query's id) */
-} question;
-
 /* Filter one question's candidates and emit its record. */
-static int emit_question(passages *p, const question *q, const int64_t *rows, const float *scores, int k,
+static int emit_question(mine_passages *p, const mine_question *q, const int64_t *rows, const float *scores, int k,
                          dpr_mine_fn fn, void *ctx, dpr_mine_stats *st) {
     const dpr_mine_opts *o = p->o;
     char **norm_ans = calloc((size_t)(q->n_answers ? q->n_answers : 1), sizeof *norm_ans);
@@ -166,7 +147,9 @@ static int emit_question(passages *p, const question *q, const int64_t *rows, co
         if ((rc = squad_normalize(q->answers[a], strlen(q->answers[a]), &sb))) break;
         norm_ans[a] = sb.data ? strbuf_detach(&sb) : NULL;
     }
-    for (int i = 0; i < q->n_pos && !rc; i++)
+    int n_pos = q->made_pos ? 1 : q->n_pos;
+    if (q->made_pos && !rc) pos[0] = *q->made_pos;
+    for (int i = 0; i < q->n_pos && !q->made_pos && !rc; i++)
         pos[i] = (dpr_passage){p->titles[q->pos_rows[i]], p->texts[q->pos_rows[i]], p->ids[q->pos_rows[i]], NAN};
     int nn = 0;
     for (int r = 0; r < k && nn < o->num_hard_negatives && !rc; r++) {
@@ -188,7 +171,7 @@ static int emit_question(passages *p, const question *q, const int64_t *rows, co
     }
     dpr_record *rec = NULL;
     const dpr_passage *ctx3[DPR_KINDS] = {pos, neg, NULL};
-    int counts[DPR_KINDS] = {q->n_pos, nn, 0};
+    int counts[DPR_KINDS] = {n_pos, nn, 0};
     if (!rc) rc = dpr_record_build(q->text, q->answers, q->n_answers, ctx3, counts, &rec);
     if (!rc) rc = fn(ctx, rec);
     if (!rc) {
@@ -203,24 +186,24 @@ static int emit_question(passages *p, const question *q, const int64_t *rows, co
     return rc;
 }
 
-/* Search and emit questions in blocks. */
-static int mine(passages *p, size_t nq, const question *qs, dpr_mine_fn fn, void *ctx, dpr_mine_stats *st) {
+int mine_questions(mine_passages *p, size_t nq, const mine_question *qs, dpr_mine_fn fn, void *ctx, dpr_mine_stats *st,
+                   int own_bar) {
     int k = p->o->candidates < (int)p->n ? p->o->candidates : (int)p->n;
     int64_t *rows = malloc((size_t)QUESTION_BLOCK * k * sizeof *rows);
     float *scores = malloc((size_t)QUESTION_BLOCK * k * sizeof *scores);
     const char **texts = malloc(QUESTION_BLOCK * sizeof *texts);
     int rc = rows && scores && texts ? 0 : error_set(NEEDLE_ENOMEM, "out of memory");
     progress bar;
-    progress_start(&bar, "mine", nq);
+    if (own_bar) progress_start(&bar, "mine", nq);
     for (size_t first = 0; first < nq && !rc; first += QUESTION_BLOCK) {
         size_t nb = nq - first < QUESTION_BLOCK ? nq - first : QUESTION_BLOCK;
         for (size_t i = 0; i < nb; i++) texts[i] = qs[first + i].text;
         if ((rc = search_block(p, nb, texts, k, rows, scores))) break;
         for (size_t i = 0; i < nb && !rc; i++)
             rc = emit_question(p, &qs[first + i], rows + i * k, scores + i * k, k, fn, ctx, st);
-        progress_update(&bar, first + nb, NULL);
+        if (own_bar) progress_update(&bar, first + nb, NULL);
     }
-    progress_finish(&bar, NULL);
+    if (own_bar) progress_finish(&bar, NULL);
     free(rows);
     free(scores);
     free(texts);
@@ -231,13 +214,13 @@ static int mine(passages *p, size_t nq, const question *qs, dpr_mine_fn fn, void
 
 int dpr_mine_squad(const squad_dataset *ds, const dpr_mine_opts *o, dpr_mine_fn fn, void *ctx, dpr_mine_stats *st) {
     memset(st, 0, sizeof *st);
-    passages p = {0};
+    mine_passages p = {0};
     p.n = ds->n_paragraphs;
     p.ids = malloc((p.n + 1) * sizeof *p.ids);
     p.titles = malloc((p.n + 1) * sizeof *p.titles);
     p.texts = malloc((p.n + 1) * sizeof *p.texts);
     char *id_text = malloc((p.n + 1) * 24);
-    question *qs = calloc(ds->n_questions + 1, sizeof *qs);
+    mine_question *qs = calloc(ds->n_questions + 1, sizeof *qs);
     int64_t *pos_rows = malloc((ds->n_questions + 1) * sizeof *pos_rows);
     const char **answers = malloc((ds->n_answers + 1) * sizeof *answers);
     int rc = p.ids && p.titles && p.texts && id_text && qs && pos_rows && answers ? 0 : error_set(NEEDLE_ENOMEM, "out of memory");
@@ -258,12 +241,12 @@ int dpr_mine_squad(const squad_dataset *ds, const dpr_mine_opts *o, dpr_mine_fn 
             continue;
         }
         pos_rows[nq] = (int64_t)q->paragraph;
-        qs[nq] = (question){q->question, answers + q->first_answer, (int)q->n_answers, &pos_rows[nq], 1, NULL};
+        qs[nq] = (mine_question){q->question, answers + q->first_answer, (int)q->n_answers, &pos_rows[nq], 1, NULL, NULL};
         nq++;
     }
-    if (!rc) rc = prepare_search(&p, o);
-    if (!rc) rc = mine(&p, nq, qs, fn, ctx, st);
-    passages_free(&p);
+    if (!rc) rc = mine_prepare(&p, o);
+    if (!rc) rc = mine_questions(&p, nq, qs, fn, ctx, st, 1);
+    mine_passages_free(&p);
     free(p.ids);
     free(p.titles);
     free(p.texts);
@@ -276,14 +259,13 @@ int dpr_mine_squad(const squad_dataset *ds, const dpr_mine_opts *o, dpr_mine_fn 
 
 /* ---------------------------------------------------------------- BEIR */
 
-typedef struct {
-    strtab ids;
-    char **titles, **texts;
-    size_t n, cap;
-} corpus_mem;
+void mine_corpus_init(mine_corpus *c) {
+    memset(c, 0, sizeof *c);
+    strtab_init(&c->ids);
+}
 
-static int keep_all(void *ctx, const char *id, const char *title, const char *text) {
-    corpus_mem *c = ctx;
+int mine_corpus_add(void *ctx, const char *id, const char *title, const char *text) {
+    mine_corpus *c = ctx;
     uint32_t row;
     int added;
     int rc = strtab_intern(&c->ids, id, strlen(id), &row, &added);
@@ -304,30 +286,46 @@ static int keep_all(void *ctx, const char *id, const char *title, const char *te
     return c->titles[c->n - 1] && c->texts[c->n - 1] ? 0 : error_set(NEEDLE_ENOMEM, "out of memory");
 }
 
+void mine_corpus_free(mine_corpus *c) {
+    for (size_t i = 0; i < c->n; i++) {
+        free(c->titles[i]);
+        free(c->texts[i]);
+    }
+    free(c->titles);
+    free(c->texts);
+    strtab_free(&c->ids);
+}
+
+int mine_corpus_table(const mine_corpus *c, mine_passages *p) {
+    p->n = c->n;
+    p->ids = malloc((c->n + 1) * sizeof *p->ids);
+    p->titles = (const char **)c->titles, p->texts = (const char **)c->texts;
+    if (!p->ids) return error_set(NEEDLE_ENOMEM, "out of memory");
+    for (size_t i = 0; i < c->n; i++) p->ids[i] = strtab_str(&c->ids, (uint32_t)i);
+    return 0;
+}
+
 int dpr_mine_beir(const char *corpus, const char *queries, const trec_qrels *qrels, const dpr_mine_opts *o, dpr_mine_fn fn,
                   void *ctx, dpr_mine_stats *st) {
     memset(st, 0, sizeof *st);
-    corpus_mem c = {0};
-    strtab_init(&c.ids);
+    mine_corpus c;
+    mine_corpus_init(&c);
     beir_query *bq = NULL;
     size_t n_bq = 0, nq = 0, n_rows = 0;
-    passages p = {0};
-    question *qs = NULL;
+    mine_passages p = {0};
+    mine_question *qs = NULL;
     int64_t *rows = NULL;
     int32_t *qidx = NULL;
-    int rc = beir_corpus_read(corpus, keep_all, &c);
+    int rc = beir_corpus_read(corpus, mine_corpus_add, &c);
     if (!rc) rc = beir_queries_read(queries, &bq, &n_bq);
+    if (!rc) rc = mine_corpus_table(&c, &p);
     if (rc) goto done;
-    p.n = c.n;
-    p.ids = malloc((c.n + 1) * sizeof *p.ids);
-    p.titles = (const char **)c.titles, p.texts = (const char **)c.texts;
-    for (size_t i = 0; p.ids && i < c.n; i++) p.ids[i] = strtab_str(&c.ids, (uint32_t)i);
     size_t judged = 0;
     for (uint32_t q = 0; q < qrels->qids.count; q++) judged += qrels->q[q].n;
     qs = calloc(qrels->qids.count + 1, sizeof *qs);
     rows = malloc((judged + 1) * sizeof *rows);
     qidx = malloc((qrels->qids.count + 1) * sizeof *qidx);
-    if (!p.ids || !qs || !rows || !qidx) {
+    if (!qs || !rows || !qidx) {
         rc = error_set(NEEDLE_ENOMEM, "out of memory");
         goto done;
     }
@@ -360,23 +358,17 @@ int dpr_mine_beir(const char *corpus, const char *queries, const trec_qrels *qre
             break;
         }
         n_rows += (size_t)np;
-        qs[nq++] = (question){bq[qidx[q]].text, NULL, 0, first, np, bq[qidx[q]].id};
+        qs[nq++] = (mine_question){bq[qidx[q]].text, NULL, 0, first, np, bq[qidx[q]].id, NULL};
     }
-    if (!rc) rc = prepare_search(&p, o);
-    if (!rc) rc = mine(&p, nq, qs, fn, ctx, st);
+    if (!rc) rc = mine_prepare(&p, o);
+    if (!rc) rc = mine_questions(&p, nq, qs, fn, ctx, st, 1);
 done:
-    passages_free(&p);
+    mine_passages_free(&p);
     free(p.ids);
     free(qs);
     free(rows);
     free(qidx);
     beir_queries_free(bq, n_bq);
-    for (size_t i = 0; i < c.n; i++) {
-        free(c.titles[i]);
-        free(c.texts[i]);
-    }
-    free(c.titles);
-    free(c.texts);
-    strtab_free(&c.ids);
+    mine_corpus_free(&c);
     return rc;
 }

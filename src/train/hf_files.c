@@ -21,3 +21,9 @@ int hf_copy_tokenizer_files(const char *src_dir, const char *dst_dir, int *n) {
     if (n) *n = copied;
     return rc;
 }
+
+int hf_save_with_tokenizer(const model *m, const char *tokenizer_dir, const char *dir) {
+    int rc = model_save(m, dir);
+    if (!rc && tokenizer_dir) rc = hf_copy_tokenizer_files(tokenizer_dir, dir, NULL);
+    return rc;
+}

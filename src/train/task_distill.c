@@ -226,9 +226,7 @@ static int distill_evaluate(void *ctx, cJSON **metrics) {
 
 static int distill_save(void *ctx, const char *dir) {
     distill_task *dt = ctx;
-    int rc = model_save(dt->student, dir);
-    if (!rc && dt->tokenizer_dir) rc = hf_copy_tokenizer_files(dt->tokenizer_dir, dir, NULL);
-    return rc;
+    return hf_save_with_tokenizer(dt->student, dt->tokenizer_dir, dir);
 }
 
 trainer_task distill_task_bind(distill_task *dt) {

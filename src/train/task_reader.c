@@ -93,9 +93,7 @@ static int reader_evaluate(void *ctx, cJSON **metrics) {
 
 static int reader_save(void *ctx, const char *dir) {
     reader_task *rt = ctx;
-    int rc = model_save(rt->m, dir);
-    if (!rc && rt->tokenizer_dir) rc = hf_copy_tokenizer_files(rt->tokenizer_dir, dir, NULL);
-    return rc;
+    return hf_save_with_tokenizer(rt->m, rt->tokenizer_dir, dir);
 }
 
 trainer_task reader_task_bind(reader_task *rt) {

@@ -94,9 +94,7 @@ static int rerank_evaluate(void *ctx, cJSON **metrics) {
 
 static int rerank_save(void *ctx, const char *dir) {
     rerank_task *rt = ctx;
-    int rc = model_save(rt->m, dir);
-    if (!rc && rt->tokenizer_dir) rc = hf_copy_tokenizer_files(rt->tokenizer_dir, dir, NULL);
-    return rc;
+    return hf_save_with_tokenizer(rt->m, rt->tokenizer_dir, dir);
 }
 
 trainer_task rerank_task_bind(rerank_task *rt) {

@@ -20,38 +20,17 @@ ARGS="--model $T/model --train $F/squad64.json --max-seq-len 128 --stride 32 --b
       --max-steps 8 --lr 5e-4 --warmup-proportion 0.1 --weight-decay 0.01 --checkpoint-every 1
       --keep-checkpoints 2 --seed 3 --threads 2"
 export NEEDLE_LOG=warn
-
-steps() { if [ -f "$1" ]; then grep -c '"loss"' "$1" || true; else echo 0; fi; }
-# wait (at most 60 s) until the log at $1 has at least $2 step lines
-wait_steps() {
-    i=0
-    while [ "$(steps "$1")" -lt "$2" ]; do
-        i=$((i + 1))
-        [ $i -lt 1200 ] || { echo "timed out waiting for step $2" >&2; exit 1; }
-        sleep 0.05
-    done
-}
+. tests/tools/train_interrupt.sh
 
 ./needle reader train $ARGS --save-dir "$T/ref" --log "$T/ref.jsonl"
-[ "$(steps "$T/ref.jsonl")" -eq 8 ]
+[ "$(train_steps "$T/ref.jsonl")" -eq 8 ]
 
-./needle reader train $ARGS --save-dir "$T/run" --log "$T/run.jsonl" 2>"$T/err" &
-pid=$!
-wait_steps "$T/run.jsonl" 2
-kill -TERM $pid
-st=0
-wait $pid || st=$?
-pid=
+interrupt_at TERM 2 "$T/run.jsonl" ./needle reader train $ARGS --save-dir "$T/run" --log "$T/run.jsonl" 2>"$T/err"
 [ $st -eq 143 ]
 grep -q 'interrupted by SIGTERM after step [0-9]* of 8; checkpoint written to .*--resume to continue' "$T/err"
 [ ! -e "$T/run/model.safetensors" ]
 
-./needle reader train $ARGS --save-dir "$T/run" --log "$T/run.jsonl" --resume &
-pid=$!
-wait_steps "$T/run.jsonl" 5
-kill -KILL $pid
-wait $pid || true
-pid=
+interrupt_at KILL 5 "$T/run.jsonl" ./needle reader train $ARGS --save-dir "$T/run" --log "$T/run.jsonl" --resume
 [ ! -e "$T/run/model.safetensors" ]
 
 # refusals, with the run's state left as it is
