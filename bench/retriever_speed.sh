@@ -17,8 +17,12 @@
 # Each is run with 2 threads each (wall time is the figure; on a machine shared with other jobs
 # it is inflated by time-sharing) and with 1 thread each, where the process CPU time is also a
 # stable cost figure under load. The sides alternate REPS times and the best run of each counts.
-# OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE are unset for both sides alike. The load average is
-# printed before and after: compare figures only from quiet runs.
+# OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE are unset for both sides alike, and OPENBLAS_NUM_THREADS
+# is set to the thread count for both: Debian's torch 1.13 calls the pthread build of OpenBLAS,
+# which does not follow torch.set_num_threads, so without it the "1 thread" PyTorch side would run
+# its matrix products on 2 threads (one check under load: 8.9 against 6.0 CPU s to encode 64
+# passages; the training step's CPU time barely moved). The load average is printed before and
+# after: compare figures only from quiet runs.
 # Usage: bench/retriever_speed.sh   (STEPS=6 REPS=2 BATCH=8 NPASS=256 in the environment)
 set -e
 cd "$(dirname "$0")/.."
@@ -53,6 +57,7 @@ min() { echo "$1 $2" | awk '{ print ($2 == "" || $1 < $2) ? $1 : $2 }'; }
 
 run() { # threads
     th=$1 bw= bc= tw= tc= ew= ec= pw= pc=
+    export OPENBLAS_NUM_THREADS=$th
     for r in $(seq "$REPS"); do
         rm -rf "$T/n" "$T/n.jsonl"
         NEEDLE_LOG=warn ./needle retriever train --init "$T/mini" --train "$T/train.jsonl" --save-dir "$T/n" \
