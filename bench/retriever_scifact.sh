@@ -38,13 +38,7 @@ unset OPENBLAS_CORETYPE OPENBLAS_L2_SIZE
 [ -x ./needle ] || make -s needle
 mkdir -p "$OUT"
 EV="--corpus $D/corpus.jsonl --queries $D/queries.jsonl --qrels $D/qrels/test.tsv"
-# show LABEL FILE [COMPONENT]: nDCG@10, recall@100 and MRR@10 of an eval's JSON (or of its
-# "bm25" / "dense" component object)
-show() {
-    if [ -n "$3" ]; then sed "s/.*\"$3\":{\([^}]*\)}.*/\1/" "$2"; else sed 's/,"bm25":{.*//' "$2"; fi |
-        sed -n 's/.*"recall_100":\([0-9.e-]*\).*"ndcg_cut_10":\([0-9.e-]*\).*"mrr_10":\([0-9.e-]*\).*/\2 \1 \3/p' |
-        awk -v l="$1" '{ printf "  %-28s nDCG@10 %.4f  recall@100 %.4f  MRR@10 %.4f\n", l, $1, $2, $3 }'
-}
+. bench/eval_show.sh
 
 s=$(date +%s)
 ./needle retriever mine --corpus $D/corpus.jsonl --queries $D/queries.jsonl --qrels $D/qrels/train.tsv \
