@@ -134,6 +134,9 @@ struct prun {
 int prun_top_k(const prun *r, const char *key, long long dflt, long long *out);
 /* The "filters" param as JSON text (malloc'ed; NULL when absent or null), checked by the store. */
 int prun_filters(const prun *r, char **out);
+/* What every retriever takes at run time: top_k, scale_score and filters, with the node's
+ * defaults; *filters is malloc'ed, NULL when absent or on failure. */
+int prun_retriever(const prun *r, long long top_k_dflt, int scale_dflt, long long *top_k, int *scale, char **filters);
 
 /* Append to an output, taking ownership of *d / *a (freed on failure too). `cap` is the
  * caller's count of the array's capacity, 0 at first. */

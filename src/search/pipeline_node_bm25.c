@@ -177,11 +177,9 @@ static int bm25_create(pbuild *b, void **state) {
 static int bm25_run(void *state, const prun *r, pipeline_output *out) {
     bm25_node *n = state;
     long long top_k;
-    int scale = n->scale_score;
-    char *filters = NULL;
-    int rc = prun_top_k(r, "top_k", n->top_k, &top_k);
-    if (!rc) rc = json_opt_bool(r->params, "scale_score", r->origin, n->scale_score, &scale);
-    if (!rc) rc = prun_filters(r, &filters);
+    int scale;
+    char *filters;
+    int rc = prun_retriever(r, n->top_k, n->scale_score, &top_k, &scale, &filters);
     if (rc) {
         free(filters);
         return rc;

@@ -185,11 +185,9 @@ static int embeddings_for(dense_node *n, docstore *rd, const char *filters, docs
 static int dense_run(void *state, const prun *r, pipeline_output *out) {
     dense_node *n = state;
     long long top_k;
-    int scale = n->scale_score;
-    char *filters = NULL;
-    int rc = prun_top_k(r, "top_k", n->top_k, &top_k);
-    if (!rc) rc = json_opt_bool(r->params, "scale_score", r->origin, n->scale_score, &scale);
-    if (!rc) rc = prun_filters(r, &filters);
+    int scale;
+    char *filters;
+    int rc = prun_retriever(r, n->top_k, n->scale_score, &top_k, &scale, &filters);
     search_hit *hits = rc ? NULL : calloc((size_t)top_k, sizeof *hits);
     if (!rc && !hits) rc = error_set(NEEDLE_ENOMEM, "out of memory searching");
     size_t n_hits = 0, cap = 0;

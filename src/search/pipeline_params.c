@@ -116,3 +116,11 @@ int prun_filters(const prun *r, char **out) {
     *out = cJSON_PrintUnformatted(f);
     return *out ? 0 : error_set(NEEDLE_ENOMEM, "out of memory reading the filters");
 }
+
+int prun_retriever(const prun *r, long long top_k_dflt, int scale_dflt, long long *top_k, int *scale, char **filters) {
+    *filters = NULL;
+    int rc = prun_top_k(r, "top_k", top_k_dflt, top_k);
+    if (!rc) rc = json_opt_bool(r->params, "scale_score", r->origin, scale_dflt, scale);
+    if (!rc) rc = prun_filters(r, filters);
+    return rc;
+}
