@@ -98,7 +98,7 @@ int main(int argc, char **argv) {
             model_zero_grad(&m);
             if (model_forward(&m, &batch, &r)) return die();
             loss = span_loss(dl, model_logits(&m), sp, ep, B, T);
-            if (model_backward(&m, &(model_grad_in){dl, NULL, NULL})) return die();
+            if (model_backward(&m, &(model_grad_in){.d_logits = dl})) return die();
             adamw_step(&opt, &oc, m.params, m.n_params);
         }
         double t = clock_seconds() - t0;
