@@ -33,12 +33,7 @@ QLEN=${QLEN:-64}
 PLEN=${PLEN:-256}
 THREADS=${THREADS:-1}
 SEED=${SEED:-42}
-unset OPENBLAS_CORETYPE OPENBLAS_L2_SIZE
-[ "$THREADS" -gt 0 ] && export OMP_NUM_THREADS=$THREADS
-[ -x ./needle ] || make -s needle
-mkdir -p "$OUT"
-EV="--corpus $D/corpus.jsonl --queries $D/queries.jsonl --qrels $D/qrels/test.tsv"
-. bench/eval_show.sh
+. bench/scifact_setup.sh
 
 s=$(date +%s)
 ./needle retriever pretrain --corpus "$D/corpus.jsonl" --task "$TASK" --pairs-per-passage "$PAIRS" \
