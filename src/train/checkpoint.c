@@ -11,6 +11,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,6 +66,35 @@ static uint64_t payload_bytes(const ckpt_state *st) {
     return n + (uint64_t)st->n_examples * sizeof(int32_t);
 }
 
+/* The state's fields in the header: where each goes, where it lives in ckpt_state, and its
+ * size. One table serves encoding and decoding, so the two cannot disagree. */
+static const struct {
+    int off;
+    size_t field;
+    size_t n;
+} header_fields[] = {
+    {H_TASK, offsetof(ckpt_state, task), sizeof ((ckpt_state *)0)->task},
+    {H_STEP, offsetof(ckpt_state, step), 8},
+    {H_TOTAL, offsetof(ckpt_state, total_steps), 8},
+    {H_EPOCH, offsetof(ckpt_state, epoch), 8},
+    {H_MICRO, offsetof(ckpt_state, micro), 8},
+    {H_EXAMPLES, offsetof(ckpt_state, n_examples), 8},
+    {H_BATCH, offsetof(ckpt_state, batch_size), 4},
+    {H_ACCUM, offsetof(ckpt_state, grad_accum), 4},
+    {H_SHUFFLE, offsetof(ckpt_state, shuffle), 4},
+    {H_MODELS, offsetof(ckpt_state, n_models), 4},
+    {H_SEED, offsetof(ckpt_state, seed), 8},
+    {H_DATA_RNG, offsetof(ckpt_state, data_rng.s), 32},
+    {H_TRAIN_RNG, offsetof(ckpt_state, train_rng.s), 32},
+    {H_ADAM, offsetof(ckpt_state, adam_step), 8},
+    {H_HAS_BEST, offsetof(ckpt_state, has_best), 4},
+    {H_SINCE_BEST, offsetof(ckpt_state, evals_since_best), 4},
+    {H_BEST, offsetof(ckpt_state, best_metric), 8},
+    {H_BEST_STEP, offsetof(ckpt_state, best_step), 8},
+    {H_FLOATS, offsetof(ckpt_state, n_floats), 8 * CKPT_MAX_MODELS},
+};
+#define N_HEADER_FIELDS (sizeof header_fields / sizeof header_fields[0])
+
 static void header_encode(unsigned char *h, const ckpt_state *st, uint64_t hash) {
     memset(h, 0, HEADER_BYTES);
     uint32_t version = CKPT_VERSION, hb = HEADER_BYTES;
@@ -74,25 +104,8 @@ static void header_encode(unsigned char *h, const ckpt_state *st, uint64_t hash)
     put(h, H_HEADER, &hb, 4);
     put(h, H_FILE, &fb, 8);
     put(h, H_HASH, &hash, 8);
-    put(h, H_TASK, st->task, sizeof st->task);
-    put(h, H_STEP, &st->step, 8);
-    put(h, H_TOTAL, &st->total_steps, 8);
-    put(h, H_EPOCH, &st->epoch, 8);
-    put(h, H_MICRO, &st->micro, 8);
-    put(h, H_EXAMPLES, &st->n_examples, 8);
-    put(h, H_BATCH, &st->batch_size, 4);
-    put(h, H_ACCUM, &st->grad_accum, 4);
-    put(h, H_SHUFFLE, &st->shuffle, 4);
-    put(h, H_MODELS, &st->n_models, 4);
-    put(h, H_SEED, &st->seed, 8);
-    put(h, H_DATA_RNG, st->data_rng.s, 32);
-    put(h, H_TRAIN_RNG, st->train_rng.s, 32);
-    put(h, H_ADAM, &st->adam_step, 8);
-    put(h, H_HAS_BEST, &st->has_best, 4);
-    put(h, H_SINCE_BEST, &st->evals_since_best, 4);
-    put(h, H_BEST, &st->best_metric, 8);
-    put(h, H_BEST_STEP, &st->best_step, 8);
-    put(h, H_FLOATS, st->n_floats, 8 * CKPT_MAX_MODELS);
+    for (size_t i = 0; i < N_HEADER_FIELDS; i++)
+        put(h, header_fields[i].off, (const char *)st + header_fields[i].field, header_fields[i].n);
 }
 
 /* Decode and check the header; *file_bytes and *hash receive the recorded size and checksum. */
@@ -110,26 +123,9 @@ static int header_decode(const unsigned char *h, const char *path, ckpt_state *s
     memset(st, 0, sizeof *st);
     get(h, H_FILE, file_bytes, 8);
     get(h, H_HASH, hash, 8);
-    get(h, H_TASK, st->task, sizeof st->task);
+    for (size_t i = 0; i < N_HEADER_FIELDS; i++)
+        get(h, header_fields[i].off, (char *)st + header_fields[i].field, header_fields[i].n);
     st->task[sizeof st->task - 1] = 0;
-    get(h, H_STEP, &st->step, 8);
-    get(h, H_TOTAL, &st->total_steps, 8);
-    get(h, H_EPOCH, &st->epoch, 8);
-    get(h, H_MICRO, &st->micro, 8);
-    get(h, H_EXAMPLES, &st->n_examples, 8);
-    get(h, H_BATCH, &st->batch_size, 4);
-    get(h, H_ACCUM, &st->grad_accum, 4);
-    get(h, H_SHUFFLE, &st->shuffle, 4);
-    get(h, H_MODELS, &st->n_models, 4);
-    get(h, H_SEED, &st->seed, 8);
-    get(h, H_DATA_RNG, st->data_rng.s, 32);
-    get(h, H_TRAIN_RNG, st->train_rng.s, 32);
-    get(h, H_ADAM, &st->adam_step, 8);
-    get(h, H_HAS_BEST, &st->has_best, 4);
-    get(h, H_SINCE_BEST, &st->evals_since_best, 4);
-    get(h, H_BEST, &st->best_metric, 8);
-    get(h, H_BEST_STEP, &st->best_step, 8);
-    get(h, H_FLOATS, st->n_floats, 8 * CKPT_MAX_MODELS);
     if (st->n_models < 1 || st->n_models > CKPT_MAX_MODELS || st->n_examples < 0 || st->step < 0)
         return error_set(NEEDLE_EFORMAT, "%s: corrupt header (%d models, %lld examples, step %lld)", path,
                          st->n_models, st->n_examples, st->step);
