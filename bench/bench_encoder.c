@@ -82,7 +82,7 @@ int main(int argc, char **argv) {
     rng_seed(&r, 42);
     for (int i = 0; i < B * T; i++) ids[i] = (int32_t)rng_below(&r, (uint64_t)cfg.V), tt[i] = i % T >= T / 4, mask[i] = 1;
     for (int b = 0; b < B; b++) sp[b] = (int32_t)rng_below(&r, (uint64_t)T), ep[b] = (int32_t)rng_below(&r, (uint64_t)T);
-    model_batch batch = {B, T, ids, tt, mask};
+    model_batch batch = {.B = B, .T = T, .input_ids = ids, .token_type_ids = tt, .attention_mask = mask};
     adamw_state opt;
     adamw_config oc = adamw_defaults();
     oc.lr = 1e-4;

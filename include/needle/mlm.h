@@ -6,7 +6,9 @@
  * dynamic masking as Hugging Face's collator does it, every epoch seeing new masks. Because
  * the generator is saved in checkpoints, a resumed run draws exactly the masks an
  * uninterrupted one draws (bitwise resume). Then the model (head MODEL_HEAD_MLM) runs forward
- * in training mode, HF's masked-LM loss (cross-entropy over the chosen tokens, labels -100
+ * in training mode with its masked-LM head on the chosen positions only (the other positions'
+ * logits are never used, and the head's vocabulary product dominates a small model's step),
+ * HF's masked-LM loss (cross-entropy over the chosen tokens, labels -100
  * ignored, the mean over the batch's chosen tokens: BertForMaskedLM's) gives d loss / d
  * logits in place, scaled by the trainer's 1/micro-batches, and backward accumulates.
  *
@@ -33,6 +35,8 @@ typedef struct {
     const char *tokenizer_dir;       /* its tokenizer files are copied into saved models (NULL: none) */
     int max_batch;
     int32_t *ids, *types, *mask, *labels; /* one micro-batch, gathered [B, L] */
+    int32_t *rows, *row_labels;      /* its chosen positions and their labels, n_rows of each */
+    int n_rows;
 } mlm_task;
 
 /* Bind a model with an MLM head and its training blocks (and optionally dev blocks and a

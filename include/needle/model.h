@@ -173,6 +173,11 @@ typedef struct {
     const int32_t *input_ids;       /* [B, T] */
     const int32_t *token_type_ids;  /* [B, T], or NULL for all zeros */
     const int32_t *attention_mask;  /* [B, T] 1 = token, 0 = padding; or NULL for all ones */
+    /* MLM head only: when head_rows is given, the head runs on these n_head_rows positions
+     * (b*T + t, strictly ascending) alone and the logits are [n_head_rows, V] in that order —
+     * masked-LM training needs them only where a token was masked (~15%). NULL: every position. */
+    const int32_t *head_rows;
+    int n_head_rows;
 } model_batch;
 
 /* Forward. With `dropout_rng` (training mode) one value is drawn for the dropout masks;
@@ -189,7 +194,8 @@ const float *model_attention(const model *m, int layer);
 const float *model_pooled(const model *m);  /* [B, D]: pooler (dense+tanh) output, DPR's first-token
                                               * hidden state (or encode_proj of it); NULL otherwise */
 float *model_logits(const model *m);        /* SPAN [2, B, T] (start rows then end rows);
-                                              * MLM [B, T, V]; CLS [B, NL]; ENCODER NULL */
+                                              * MLM [B, T, V] (or [n_head_rows, V]); CLS [B, NL];
+                                              * ENCODER NULL */
 int model_pooled_dim(const model *m);       /* D, or 0 */
 
 /* Gradients of the outputs of the last forward. Any may be NULL. d_logits may point at

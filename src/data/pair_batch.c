@@ -61,6 +61,7 @@ int pair_batch_encode(pair_batch *pb, const tokenizer *tk, int n, const char *co
             pb->mask[k] = real;
         }
     }
-    *out = (model_batch){n, T, pb->ids, pb->with_types ? pb->types : NULL, pb->mask};
+    *out = (model_batch){.B = n, .T = T, .input_ids = pb->ids,
+            .token_type_ids = pb->with_types ? pb->types : NULL, .attention_mask = pb->mask};
     return 0;
 }

@@ -47,7 +47,8 @@ int reader_logits(model *m, const reader_windows *w, int batch, const char *what
         int B = w->n - first < batch ? w->n - first : batch;
         size_t off = (size_t)first * L;
         for (size_t i = 0; i < (size_t)B * L; i++) mask[i] = w->attention_mask[off + i];
-        model_batch b = {B, L, w->input_ids + off, w->token_type_ids ? w->token_type_ids + off : NULL, mask};
+        model_batch b = {.B = B, .T = L, .input_ids = w->input_ids + off,
+                .token_type_ids = w->token_type_ids ? w->token_type_ids + off : NULL, .attention_mask = mask};
         if ((rc = model_forward(m, &b, NULL))) break;
         float *logits = model_logits(m); /* [2, B, L] */
         for (int r = 0; r < B; r++) {

@@ -272,7 +272,8 @@ int biencoder_embed(biencoder *b, bienc_side side, size_t n, const char *const *
                 memcpy(types + dst, tk.types + src, (size_t)T * sizeof *types);
                 memcpy(mask + dst, tk.mask + src, (size_t)T * sizeof *mask);
             }
-            if ((rc = model_forward(m, &(model_batch){B, T, ids, types, mask}, NULL))) break;
+            if ((rc = model_forward(m, &(model_batch){.B = B, .T = T, .input_ids = ids,
+                    .token_type_ids = types, .attention_mask = mask}, NULL))) break;
             if ((rc = biencoder_pool(b, m, mask, pooled))) break;
             for (int r = 0; r < B; r++)
                 memcpy(out + (start + (size_t)order[first + r]) * D, pooled + (size_t)r * D, (size_t)D * sizeof *out);

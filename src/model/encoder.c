@@ -83,6 +83,8 @@ static void acts_layout(const model_config *c, model_acts *a, carver *k, int B, 
         a->mlm_u = carve(k, N * E);
         a->mlm_mean = carve(k, N);
         a->mlm_rstd = carve(k, N);
+        a->mlm_in = carve(k, N * C);
+        a->head_rows = (int32_t *)carve(k, N);
     }
     a->logits = c->head == MODEL_HEAD_SPAN ? carve(k, 4 * N)
               : c->head == MODEL_HEAD_MLM  ? carve(k, N * (size_t)c->V)
@@ -190,6 +192,18 @@ static int batch_prepare(model *m, const model_batch *b) {
             if (a->pos_ids[n] >= c->P)
                 return error_set(NEEDLE_EINVAL, "batch row %d: position %d exceeds the model's %d positions", i, a->pos_ids[n], c->P);
         }
+    }
+    a->head_selected = b->head_rows != NULL && c->head == MODEL_HEAD_MLM;
+    a->n_head_rows = a->head_selected ? b->n_head_rows : B * T;
+    if (b->head_rows && c->head != MODEL_HEAD_MLM)
+        return error_set(NEEDLE_EINVAL, "model_forward: head rows are for a masked-LM head; this model has another");
+    if (a->head_selected && (b->n_head_rows < 0 || b->n_head_rows > B * T))
+        return error_set(NEEDLE_EINVAL, "model_forward: %d head rows for %d positions", b->n_head_rows, B * T);
+    for (int i = 0; a->head_selected && i < b->n_head_rows; i++) {
+        int32_t r = b->head_rows[i];
+        if (r < 0 || r >= B * T || (i > 0 && r <= b->head_rows[i - 1]))
+            return error_set(NEEDLE_EINVAL, "model_forward: head row %d (%d) is outside [0, %d) or not ascending", i, r, B * T);
+        a->head_rows[i] = r;
     }
     m->B = B;
     m->T = T;

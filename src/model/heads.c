@@ -4,7 +4,8 @@
  * sequence-classification head.
  *
  * Backward starts here: the gradients of the logits, of the pooled output and of the last
- * hidden state (any of them may be absent) are combined into d(last hidden state). */
+ * hidden state (any of them may be absent) are combined into d(last hidden state).
+ * The masked-LM head may run on selected rows only (model_batch.head_rows). */
 #include "model_internal.h"
 #include "needle/kernels.h"
 
@@ -30,11 +31,18 @@ int heads_forward(model *m) {
             a->logits[n] = tmp[2 * n];
             a->logits[N + n] = tmp[2 * n + 1];
         }
-    } else if (c->head == MODEL_HEAD_MLM) {
-        matmul_forward(a->mlm_t, hL, w->mlm_w, w->mlm_b, N, C, E);
-        act_forward(a->mlm_a, a->mlm_t, (size_t)N * E, model_mlm_act(c));
-        layernorm_forward(a->mlm_u, a->mlm_mean, a->mlm_rstd, a->mlm_a, w->mlm_ln_w, w->mlm_ln_b, N, E, c->ln_eps);
-        matmul_forward(a->logits, a->mlm_u, w->wte, w->mlm_bias, N, E, c->V);
+    } else if (c->head == MODEL_HEAD_MLM && a->n_head_rows > 0) {
+        int M = a->n_head_rows;
+        const float *x = hL;
+        if (a->head_selected) {
+            for (int i = 0; i < M; i++)
+                memcpy(a->mlm_in + (size_t)i * C, hL + (size_t)a->head_rows[i] * C, (size_t)C * sizeof(float));
+            x = a->mlm_in;
+        }
+        matmul_forward(a->mlm_t, x, w->mlm_w, w->mlm_b, M, C, E);
+        act_forward(a->mlm_a, a->mlm_t, (size_t)M * E, model_mlm_act(c));
+        layernorm_forward(a->mlm_u, a->mlm_mean, a->mlm_rstd, a->mlm_a, w->mlm_ln_w, w->mlm_ln_b, M, E, c->ln_eps);
+        matmul_forward(a->logits, a->mlm_u, w->wte, w->mlm_bias, M, E, c->V);
     }
     if (a->cls_in) {
         for (int b = 0; b < B; b++) memcpy(a->cls_in + (size_t)b * C, hL + (size_t)b * T * C, (size_t)C * sizeof(float));
@@ -87,12 +95,34 @@ static void pooled_backward(model *m, const model_grad_in *g, float ph) {
     }
 }
 
+/* d(last hidden state) into dh from the MLM logits' gradient [M, V]; with selected rows the
+ * other positions get zero. */
+static void mlm_head_backward(model *m, const float *d_logits) {
+    const model_config *c = &m->cfg;
+    const model_weights *w = m->w;
+    model_weights *gw = m->g;
+    model_acts *a = m->acts;
+    int N = m->B * m->T, M = a->n_head_rows, C = c->C, E = c->E;
+    if (a->head_selected) memset(a->dh, 0, (size_t)N * C * sizeof(float));
+    if (M == 0) return;
+    matmul_backward(a->dt, gw->wte, gw->mlm_bias, d_logits, a->mlm_u, w->wte, M, E, c->V, 0);
+    layernorm_backward(a->dr, gw->mlm_ln_w, gw->mlm_ln_b, a->dt, a->mlm_a, a->mlm_mean, a->mlm_rstd, w->mlm_ln_w, M, E);
+    act_backward(a->dr, a->mlm_t, a->dr, (size_t)M * E, model_mlm_act(c));
+    if (!a->head_selected) {
+        matmul_backward(a->dh, gw->mlm_w, gw->mlm_b, a->dr, a->hidden[c->L], w->mlm_w, N, C, E, 0);
+        return;
+    }
+    matmul_backward(a->dc, gw->mlm_w, gw->mlm_b, a->dr, a->mlm_in, w->mlm_w, M, C, E, 0);
+    for (int i = 0; i < M; i++)
+        memcpy(a->dh + (size_t)a->head_rows[i] * C, a->dc + (size_t)i * C, (size_t)C * sizeof(float));
+}
+
 void heads_backward(model *m, const model_grad_in *g) {
     const model_config *c = &m->cfg;
     const model_weights *w = m->w;
     model_weights *gw = m->g;
     model_acts *a = m->acts;
-    int N = m->B * m->T, C = c->C, E = c->E;
+    int N = m->B * m->T, C = c->C;
     float ph = m->dropout_seed ? c->head_dropout : 0.0f;
     const float *hL = a->hidden[c->L];
     int written = 0;
@@ -106,10 +136,7 @@ void heads_backward(model *m, const model_grad_in *g) {
         if (a->head_in) dropout_backward(a->dh, a->dh, (size_t)N * C, ph, m->dropout_seed, SITE_HEAD_IN);
         written = 1;
     } else if (g->d_logits && c->head == MODEL_HEAD_MLM) {
-        matmul_backward(a->dt, gw->wte, gw->mlm_bias, g->d_logits, a->mlm_u, w->wte, N, E, c->V, 0);
-        layernorm_backward(a->dr, gw->mlm_ln_w, gw->mlm_ln_b, a->dt, a->mlm_a, a->mlm_mean, a->mlm_rstd, w->mlm_ln_w, N, E);
-        act_backward(a->dr, a->mlm_t, a->dr, (size_t)N * E, model_mlm_act(c));
-        matmul_backward(a->dh, gw->mlm_w, gw->mlm_b, a->dr, hL, w->mlm_w, N, C, E, 0);
+        mlm_head_backward(m, g->d_logits);
         written = 1;
     }
     size_t NC = (size_t)N * C;

@@ -48,6 +48,9 @@ struct model_acts {
     float *head_in;             /* [N, C] DistilBERT QA input after dropout */
     float *cls_in, *pool_pre, *pooled, *pooled_drop; /* [B,C], [B,D], [B,D], [B,D] */
     float *mlm_t, *mlm_a, *mlm_u, *mlm_mean, *mlm_rstd; /* [N,E] x3, [N] x2 */
+    float *mlm_in;              /* [N, C] the selected rows of the last hidden state */
+    int32_t *head_rows;         /* [N] positions the MLM head runs on (when head_selected) */
+    int head_selected, n_head_rows;
     float *logits;              /* SPAN [2,N]; MLM [N,V]; CLS [B,NL] */
     /* backward scratch (MODEL_TRAIN) */
     float *dh, *dr, *dt, *dc;   /* [N, max(C,E)] each */

@@ -127,7 +127,7 @@ int model_run_file(const char *dir, const char *in_path, const char *out_path, i
     if (!rc) rc = read_ints(&st, in_path, "attention_mask", N, &mask);
     if (!rc) rc = read_ints(&st, in_path, "token_type_ids", N, &tt);
     if (!rc) rc = model_alloc(&m, B, T, MODEL_TRAIN);
-    model_batch batch = {B, T, ids, tt, mask};
+    model_batch batch = {.B = B, .T = T, .input_ids = ids, .token_type_ids = tt, .attention_mask = mask};
     if (!rc) rc = model_forward(&m, &batch, NULL);
     if (rc) goto done;
     const model_config *c = &m.cfg;

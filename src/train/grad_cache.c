@@ -67,7 +67,7 @@ static model_batch cut_chunk(grad_cache *gc, const bienc_tokens *tk, int first, 
         memcpy(gc->types + dst, tk->types + src, (size_t)T * sizeof *gc->types);
         memcpy(gc->mask + dst, tk->mask + src, (size_t)T * sizeof *gc->mask);
     }
-    return (model_batch){B, T, gc->ids, gc->types, gc->mask};
+    return (model_batch){.B = B, .T = T, .input_ids = gc->ids, .token_type_ids = gc->types, .attention_mask = gc->mask};
 }
 
 int grad_cache_forward(grad_cache *gc, const biencoder *b, model *m, const bienc_tokens *tk, int chunk, rng *train_rng) {

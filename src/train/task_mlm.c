@@ -3,8 +3,9 @@
  * Each micro-batch gathers its blocks' rows into contiguous [B, L] arrays and masks them there
  * (the stored blocks stay unmasked, so every epoch draws new masks from the same data), with
  * one copy of B·L ints and no allocation. The attention mask comes from each block's length.
- * The loss writes its gradient over the [B·L, V] logits in place — the largest activation of
- * a step is not duplicated. Training and evaluation share the gathering and the forward pass;
+ * Only the masked positions go through the head (model_batch.head_rows), and the loss writes
+ * its gradient over their [rows, V] logits in place — the largest activation of a step is not
+ * duplicated. Training and evaluation share the gathering and the forward pass;
  * only evaluation reads the arg-max before the loss overwrites the logits. */
 #include "needle/mlm.h"
 #include "needle/error.h"
@@ -58,7 +59,9 @@ int mlm_task_init(mlm_task *t, model *m, const mlm_blocks *train, const mlm_bloc
     t->types = malloc(bt * sizeof *t->types);
     t->mask = malloc(bt * sizeof *t->mask);
     t->labels = malloc(bt * sizeof *t->labels);
-    if (!t->ids || !t->types || !t->mask || !t->labels) {
+    t->rows = malloc(bt * sizeof *t->rows);
+    t->row_labels = malloc(bt * sizeof *t->row_labels);
+    if (!t->ids || !t->types || !t->mask || !t->labels || !t->rows || !t->row_labels) {
         mlm_task_free(t);
         return error_set(NEEDLE_ENOMEM, "out of memory for masked-LM batches");
     }
@@ -72,7 +75,9 @@ void mlm_task_free(mlm_task *t) {
     free(t->types);
     free(t->mask);
     free(t->labels);
-    t->ids = t->types = t->mask = t->labels = NULL;
+    free(t->rows);
+    free(t->row_labels);
+    t->ids = t->types = t->mask = t->labels = t->rows = t->row_labels = NULL;
 }
 
 /* Gather blocks examples[0..n) of b into the batch arrays, masking them with r when b has no
@@ -100,7 +105,15 @@ static int gather_forward(mlm_task *t, const mlm_blocks *b, const int32_t *examp
         }
         *tokens += (size_t)len;
     }
-    model_batch batch = {n, L, t->ids, b->token_type_ids ? t->types : NULL, t->mask};
+    t->n_rows = 0;
+    for (int r = 0; r < n * L; r++)
+        if (t->labels[r] != MLM_IGNORE) {
+            t->rows[t->n_rows] = r;
+            t->row_labels[t->n_rows++] = t->labels[r];
+        }
+    model_batch batch = {.B = n, .T = L, .input_ids = t->ids,
+            .token_type_ids = b->token_type_ids ? t->types : NULL, .attention_mask = t->mask,
+            .head_rows = t->rows, .n_head_rows = t->n_rows};
     return model_forward(t->m, &batch, dropout_rng);
 }
 
@@ -109,9 +122,9 @@ static int mlm_micro_step(void *ctx, const int32_t *examples, int n, float grad_
     mlm_task *t = ctx;
     int rc = gather_forward(t, t->train, examples, n, train_rng, train_rng, tokens);
     if (rc) return rc;
-    size_t rows = (size_t)n * t->train->len, V = (size_t)t->m->cfg.V;
+    size_t rows = (size_t)t->n_rows, V = (size_t)t->m->cfg.V;
     float *logits = model_logits(t->m);
-    *loss = xent_loss(logits, logits, t->labels, (int)rows, (int)V);
+    *loss = xent_loss(logits, logits, t->row_labels, (int)rows, (int)V);
     if (grad_scale != 1.0f)
         for (size_t i = 0; i < rows * V; i++) logits[i] *= grad_scale;
     return model_backward(t->m, &(model_grad_in){.d_logits = logits});
@@ -120,7 +133,7 @@ static int mlm_micro_step(void *ctx, const int32_t *examples, int n, float grad_
 static int mlm_evaluate(void *ctx, cJSON **metrics) {
     mlm_task *t = ctx;
     const mlm_blocks *d = t->dev;
-    int L = d->len, V = t->m->cfg.V;
+    int V = t->m->cfg.V;
     int32_t *idx = malloc((size_t)t->max_batch * sizeof *idx);
     if (!idx) return error_set(NEEDLE_ENOMEM, "out of memory");
     double sum = 0;
@@ -132,16 +145,14 @@ static int mlm_evaluate(void *ctx, cJSON **metrics) {
         size_t tokens;
         if ((rc = gather_forward(t, d, idx, n, NULL, NULL, &tokens))) break;
         float *logits = model_logits(t->m);
-        int rows = n * L, masked = 0;
-        for (int r = 0; r < rows; r++) {
-            if (t->labels[r] == MLM_IGNORE) continue;
+        int masked = t->n_rows;
+        for (int r = 0; r < masked; r++) {
             const float *x = logits + (size_t)r * V;
             int best = 0;
             for (int k = 1; k < V; k++) best = x[k] > x[best] ? k : best;
-            correct += best == t->labels[r];
-            masked++;
+            correct += best == t->row_labels[r];
         }
-        sum += (double)xent_loss(logits, logits, t->labels, rows, V) * masked;
+        sum += (double)xent_loss(logits, logits, t->row_labels, masked, V) * masked;
         count += masked;
     }
     free(idx);

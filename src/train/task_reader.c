@@ -58,7 +58,8 @@ model_batch reader_batch_gather(const reader_windows *w, const int32_t *examples
         if (starts) starts[b] = w->start_position[e];
         if (ends) ends[b] = w->end_position[e];
     }
-    return (model_batch){n, L, ids, w->token_type_ids ? types : NULL, mask};
+    return (model_batch){.B = n, .T = L, .input_ids = ids,
+            .token_type_ids = w->token_type_ids ? types : NULL, .attention_mask = mask};
 }
 
 int reader_batch_check(const reader_windows *w, const int32_t *examples, int n, int max_batch) {

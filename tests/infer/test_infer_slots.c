@@ -14,29 +14,29 @@
 #include <string.h>
 #include <unistd.h>
 
-#define B 2
-#define T 16
+#define NB 2
+#define NT 16
 
 static void forward(model *m, float *logits) {
-    int32_t ids[B * T], mask[B * T];
-    for (int i = 0; i < B * T; i++) {
+    int32_t ids[NB * NT], mask[NB * NT];
+    for (int i = 0; i < NB * NT; i++) {
         ids[i] = 1000 + 37 * i % 2000;
-        mask[i] = i % T < 12;
+        mask[i] = i % NT < 12;
     }
-    model_batch b = {B, T, ids, NULL, mask};
+    model_batch b = {.B = NB, .T = NT, .input_ids = ids, .attention_mask = mask};
     CHECK_OK(model_forward(m, &b, NULL));
-    memcpy(logits, model_logits(m), 2 * B * T * sizeof *logits);
+    memcpy(logits, model_logits(m), 2 * NB * NT * sizeof *logits);
 }
 
 TEST(model_replica_shares_parameters_and_computes_the_same) {
     int threads = omp_get_max_threads();
     model m, r;
     CHECK_OK(model_load(&m, FIXTURES "/reader/tiny-bert-qa", MODEL_HEAD_AUTO, 0, 0));
-    CHECK_OK(model_alloc(&m, B, T, MODEL_INFER));
+    CHECK_OK(model_alloc(&m, NB, NT, MODEL_INFER));
     kernels_set_threads(1);
-    CHECK_OK(model_replica(&r, &m, B, T));
+    CHECK_OK(model_replica(&r, &m, NB, NT));
     CHECK(r.param_block == m.param_block && r.acts != m.acts);
-    float a[2 * B * T], b[2 * B * T], c[2 * B * T];
+    float a[2 * NB * NT], b[2 * NB * NT], c[2 * NB * NT];
     forward(&m, a);
     forward(&r, b);
     CHECK(!memcmp(a, b, sizeof a));
@@ -91,9 +91,9 @@ static void with_slots(infer_policy policy, void (*body)(infer_slots *, model *)
     int threads = omp_get_max_threads();
     model m;
     CHECK_OK(model_load(&m, FIXTURES "/reader/tiny-bert-qa", MODEL_HEAD_AUTO, 0, 0));
-    CHECK_OK(model_alloc(&m, B, T, MODEL_INFER));
+    CHECK_OK(model_alloc(&m, NB, NT, MODEL_INFER));
     infer_slots *s = NULL;
-    CHECK_OK(infer_slots_create(&s, &m, B, T, policy, 2));
+    CHECK_OK(infer_slots_create(&s, &m, NB, NT, policy, 2));
     if (s) body(s, &m);
     infer_slots_free(s);
     model_free(&m);
@@ -114,7 +114,7 @@ static void adaptive(infer_slots *s, model *base) {
     CHECK(got_turn(&c));
     CHECK(c.rc == 0 && c.threads == 1 && c.m != b.m);
     if (!c.rc && c.m != base) {         /* a replica's logits are the model's */
-        float x[2 * B * T], y[2 * B * T];
+        float x[2 * NB * NT], y[2 * NB * NT];
         kernels_set_threads(1);
         forward(c.m, x);
         forward(base == b.m ? base : b.m, y);

@@ -60,7 +60,7 @@ TEST(biencoder_opens_haystack_dpr_directory) {
     int B = (int)t->shape[0], T = (int)t->shape[1], D = biencoder_dim(&b);
     model *m = biencoder_model(&b, BIENC_PASSAGE);
     CHECK_OK(model_alloc(m, B, T, MODEL_INFER));
-    CHECK_OK(model_forward(m, &(model_batch){B, T, ids, NULL, mask}, NULL));
+    CHECK_OK(model_forward(m, &(model_batch){.B = B, .T = T, .input_ids = ids, .attention_mask = mask}, NULL));
     float *emb = malloc((size_t)B * D * sizeof *emb);
     CHECK_OK(biencoder_pool(&b, m, mask, emb));
     golden_check_tensor(&g, "p_emb", emb, (size_t)B * D, 2e-5, 0);

@@ -82,7 +82,7 @@ static void golden_case(const char *name) {
                        golden_ints(&g, "start_positions"), golden_ints(&g, "end_positions"), golden_ints(&g, "labels"),
                        (int)t->shape[0], (int)t->shape[1]};
     int B = gb.B, T = gb.T, N = B * T, L = m.cfg.L;
-    model_batch batch = {B, T, gb.ids, gb.tt, gb.mask};
+    model_batch batch = {.B = B, .T = T, .input_ids = gb.ids, .token_type_ids = gb.tt, .attention_mask = gb.mask};
     CHECK_OK(model_alloc(&m, B, T, MODEL_TRAIN));
     CHECK_OK(model_forward(&m, &batch, NULL));
     double w_out = 0, w_grad = 0, w_adam = 0, e;
@@ -182,6 +182,50 @@ TEST(golden_electra_qa) { golden_case("electra-qa"); }
 TEST(golden_bert_mlm) { golden_case("bert-mlm"); }
 TEST(golden_bert_cross_encoder) { golden_case("bert-cross-encoder"); }
 
+/* The masked-LM head on the labelled positions only (model_batch.head_rows, what MLM training
+ * runs): its logits are HF's rows at those positions, and the loss and every gradient are
+ * HF's — the unlabelled positions contribute nothing to either. */
+TEST(golden_bert_mlm_labelled_rows) {
+    model m;
+    safetensors g;
+    CHECK_OK(model_load(&m, HF "/bert-mlm", MODEL_HEAD_AUTO, 0, 0));
+    CHECK_OK(safetensors_open(&g, HF "/bert-mlm/golden.safetensors"));
+    if (!m.n_params || !g.n) return;
+    const st_tensor *t = safetensors_find(&g, "input_ids");
+    int B = (int)t->shape[0], T = (int)t->shape[1], V = m.cfg.V, M = 0;
+    int32_t *ids = golden_ints(&g, "input_ids"), *mask = golden_ints(&g, "attention_mask"),
+            *tt = golden_ints(&g, "token_type_ids"), *labels = golden_ints(&g, "labels");
+    int32_t rows[B * T], kept[B * T];
+    for (int r = 0; r < B * T; r++)
+        if (labels[r] != -100) rows[M] = r, kept[M++] = labels[r];
+    CHECK(M > 0 && M < B * T);
+    float *ref, *want = malloc((size_t)M * V * sizeof *want), *dl = malloc((size_t)M * V * sizeof *dl);
+    CHECK_OK(safetensors_load_f32(&g, "out.logits", 0, NULL, &ref, NULL));
+    for (int i = 0; i < M; i++) memcpy(want + (size_t)i * V, ref + (size_t)rows[i] * V, (size_t)V * sizeof *want);
+    CHECK_OK(model_alloc(&m, B, T, MODEL_TRAIN));
+    model_batch batch = {.B = B, .T = T, .input_ids = ids, .token_type_ids = tt, .attention_mask = mask,
+                         .head_rows = rows, .n_head_rows = M};
+    CHECK_OK(model_forward(&m, &batch, NULL));
+    const float *lg = model_logits(&m);
+    double worst = 0;
+    for (size_t i = 0; i < (size_t)M * V; i++) worst = fmax(worst, fabs((double)lg[i] - want[i]));
+    CHECK(worst <= TOL_OUT * golden_max_abs(want, (size_t)M * V));
+    float loss = xent_loss(dl, lg, kept, M, V);
+    golden_check_tensor(&g, "loss", &loss, 1, TOL_LOSS, 0);
+    CHECK_OK(model_backward(&m, &(model_grad_in){.d_logits = dl}));
+    double w_grad = golden_check_grads(&g, &m, "", TOL_GRAD);
+    fprintf(stderr, "[%d of %d positions: worst relative error gradients %.2g] ", M, B * T, w_grad);
+    free(ref);
+    free(want);
+    free(dl);
+    free(ids);
+    free(mask);
+    free(tt);
+    free(labels);
+    safetensors_close(&g);
+    model_free(&m);
+}
+
 /* DPR: pooled outputs = first-token states, scores = q·pᵀ, in-batch cross-entropy, and both
  * encoders' gradients through d_pooled (the retriever trainer's path). */
 TEST(golden_dpr_pair) {
@@ -199,8 +243,8 @@ TEST(golden_dpr_pair) {
     CHECK_INT(model_pooled_dim(&q), C);
     CHECK_OK(model_alloc(&q, BQ, TQ, MODEL_TRAIN));
     CHECK_OK(model_alloc(&p, BP, TP, MODEL_TRAIN));
-    CHECK_OK(model_forward(&q, &(model_batch){BQ, TQ, qi, NULL, qm}, NULL));
-    CHECK_OK(model_forward(&p, &(model_batch){BP, TP, pi, NULL, pm}, NULL));
+    CHECK_OK(model_forward(&q, &(model_batch){.B = BQ, .T = TQ, .input_ids = qi, .attention_mask = qm}, NULL));
+    CHECK_OK(model_forward(&p, &(model_batch){.B = BP, .T = TP, .input_ids = pi, .attention_mask = pm}, NULL));
     const float *qe = model_pooled(&q), *pe = model_pooled(&p);
     double worst = 0, e;
     e = golden_check_tensor(&g, "q_emb", qe, (size_t)BQ * C, TOL_OUT, 0);

@@ -70,7 +70,9 @@ static void directional_case(model_family f, model_head h, const char *what) {
     rng_seed(&r, 5);
     for (int i = 0; i < 14; i++) ids[i] = 2 + (int32_t)rng_below(&r, 30), tt[i] = i % 7 > 3;
     if (f == MODEL_ROBERTA) ids[12] = ids[13] = c.pad_id;
-    case_ctx k = {&m, {B, T, ids, f == MODEL_DISTILBERT || f == MODEL_ROBERTA ? NULL : tt, mask}, {1, 4}, {3, 5}, {0}, NULL, NULL, NULL, r};
+    model_batch batch = {.B = B, .T = T, .input_ids = ids, .token_type_ids = f == MODEL_DISTILBERT || f == MODEL_ROBERTA ? NULL : tt,
+                         .attention_mask = mask};
+    case_ctx k = {&m, batch, {1, 4}, {3, 5}, {0}, NULL, NULL, NULL, r};
     for (int i = 0; i < 14; i++) k.labels[i] = i % 3 ? (int32_t)rng_below(&r, 3) : -100;
     k.labels[0] = 2;
     k.rh = malloc(sizeof(float) * B * T * c.C);
@@ -126,7 +128,7 @@ TEST(train_reproducible_and_accumulating) {
     CHECK_OK(model_alloc(&m, 2, 7, MODEL_TRAIN));
     int32_t ids[14], sp[2] = {1, 2}, ep[2] = {3, 3};
     for (int i = 0; i < 14; i++) ids[i] = 3 + i;
-    model_batch b = {2, 7, ids, NULL, NULL};
+    model_batch b = {.B = 2, .T = 7, .input_ids = ids};
     rng r, saved;
     rng_seed(&r, 8);
     saved = r;
@@ -161,7 +163,7 @@ TEST(infer_matches_training_buffers) {
     CHECK_OK(model_create(&m, &c, 4));
     int32_t ids[14], mask[14];
     for (int i = 0; i < 14; i++) ids[i] = 3 + i, mask[i] = i < 12;
-    model_batch b = {2, 7, ids, NULL, mask};
+    model_batch b = {.B = 2, .T = 7, .input_ids = ids, .attention_mask = mask};
     CHECK_OK(model_alloc(&m, 2, 7, MODEL_TRAIN));
     CHECK_OK(model_forward(&m, &b, NULL));
     size_t n = 2 * 7 * 16;
@@ -198,7 +200,7 @@ TEST(keep_matches_training_buffers) {
     CHECK_OK(model_create(&t, &c, 4));
     int32_t ids[14], mask[14];
     for (int i = 0; i < 14; i++) ids[i] = 3 + i, mask[i] = i < 12;
-    model_batch b = {2, 7, ids, NULL, mask};
+    model_batch b = {.B = 2, .T = 7, .input_ids = ids, .attention_mask = mask};
     CHECK_OK(model_alloc(&m, 2, 7, MODEL_TRAIN));
     CHECK_OK(model_alloc(&t, 2, 7, MODEL_KEEP));
     CHECK(t.grad_block == NULL);
@@ -243,7 +245,7 @@ TEST(train_same_bits_for_any_thread_count) {
         CHECK_OK(model_alloc(&m, B, T, MODEL_TRAIN));
         rng r;
         rng_seed(&r, 10);
-        CHECK_OK(model_forward(&m, &(model_batch){B, T, ids, NULL, NULL}, &r));
+        CHECK_OK(model_forward(&m, &(model_batch){.B = B, .T = T, .input_ids = ids}, &r));
         span_loss(dl, model_logits(&m), sp, ep, B, T);
         CHECK_OK(model_backward(&m, &(model_grad_in){.d_logits = dl}));
         grads[run] = malloc(sizeof(float) * m.n_floats);

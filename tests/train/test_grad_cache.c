@@ -80,7 +80,8 @@ static void direct(biencoder *b, const bienc_tokens *qt, const bienc_tokens *pt,
         widen(qt, T, ids, types, mask);
         widen(pt, T, ids + (size_t)qt->n * T, types + (size_t)qt->n * T, mask + (size_t)qt->n * T);
         CHECK_OK(model_alloc(m, n, T, MODEL_TRAIN));
-        CHECK_OK(model_forward(m, &(model_batch){n, T, ids, types, mask}, NULL));
+        CHECK_OK(model_forward(m, &(model_batch){.B = n, .T = T, .input_ids = ids,
+                .token_type_ids = types, .attention_mask = mask}, NULL));
         CHECK_OK(biencoder_pool(b, m, mask, emb));
         loss_grads(b, s, emb, emb + (size_t)qt->n * D, d, d + (size_t)qt->n * D);
         float *scratch = malloc(biencoder_pool_scratch(b, m, n, T) * sizeof *scratch + 4);
@@ -91,7 +92,8 @@ static void direct(biencoder *b, const bienc_tokens *qt, const bienc_tokens *pt,
         float *e[2] = {emb, emb + (size_t)qt->n * D}, *g[2] = {d, d + (size_t)qt->n * D};
         for (int k = 0; k < 2; k++) {
             CHECK_OK(model_alloc(&b->enc[k], side[k]->n, side[k]->T, MODEL_TRAIN));
-            CHECK_OK(model_forward(&b->enc[k], &(model_batch){side[k]->n, side[k]->T, side[k]->ids, side[k]->types, side[k]->mask}, NULL));
+            CHECK_OK(model_forward(&b->enc[k], &(model_batch){.B = side[k]->n, .T = side[k]->T, .input_ids = side[k]->ids,
+                    .token_type_ids = side[k]->types, .attention_mask = side[k]->mask}, NULL));
             CHECK_OK(biencoder_pool(b, &b->enc[k], side[k]->mask, e[k]));
         }
         loss_grads(b, s, e[0], e[1], g[0], g[1]);

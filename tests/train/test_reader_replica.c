@@ -58,7 +58,7 @@ TEST(reader_first_step_matches_replica) {
     /* evaluation-mode logits of the batch */
     int32_t mask[8 * 384], idx[8] = {0, 1, 2, 3, 4, 5, 6, 7};
     for (int i = 0; i < 8 * 384; i++) mask[i] = fw.mask[i];
-    model_batch b = {8, 384, fw.ids, fw.types, mask};
+    model_batch b = {.B = 8, .T = 384, .input_ids = fw.ids, .token_type_ids = fw.types, .attention_mask = mask};
     CHECK_OK(model_forward(&m, &b, NULL));
     float *want_s, *want_e, *want_loss;
     size_t n;
@@ -198,7 +198,7 @@ static void compare_params(const cJSON *run, const char *which, model *m, const 
         CHECK_OK(safetensors_load_f32(&st, "eval.end_logits", 0, NULL, &we, &n));
         int32_t mask[8 * 384];
         for (int i = 0; i < 8 * 384; i++) mask[i] = fw->mask[i];
-        model_batch b = {8, 384, fw->ids, fw->types, mask};
+        model_batch b = {.B = 8, .T = 384, .input_ids = fw->ids, .token_type_ids = fw->types, .attention_mask = mask};
         CHECK_OK(model_forward(m, &b, NULL));
         log_softmax_rows(model_logits(m), ls, 16, 384);
         log_softmax_rows(ws, lw, 8, 384);

@@ -62,7 +62,7 @@ TEST(reranker_golden_cross_encoder_scoring_path) {
     CHECK_OK(safetensors_load_i32(&g, "input_ids", 0, NULL, &ids, NULL));
     CHECK_OK(safetensors_load_i32(&g, "attention_mask", 0, NULL, &mask, NULL));
     CHECK_OK(safetensors_load_i32(&g, "token_type_ids", 0, NULL, &tt, NULL));
-    model_batch b = {2, 24, ids, tt, mask};
+    model_batch b = {.B = 2, .T = 24, .input_ids = ids, .token_type_ids = tt, .attention_mask = mask};
     CHECK_OK(model_alloc(&m, 2, 24, MODEL_TRAIN));
     float scores[2], d[2];
     CHECK_OK(cross_encoder_forward(&m, &b, NULL, scores));
@@ -153,7 +153,7 @@ TEST(reranker_two_label_scores) {
     CHECK_OK(model_alloc(&m, 3, 6, MODEL_TRAIN));
     int32_t ids[18];
     for (int i = 0; i < 18; i++) ids[i] = 2 + (i * 7) % 45;
-    model_batch b = {3, 6, ids, NULL, NULL};
+    model_batch b = {.B = 3, .T = 6, .input_ids = ids};
     float s[3], r[3] = {0.5f, -1.0f, 2.0f};
     CHECK_OK(cross_encoder_forward(&m, &b, NULL, s));
     const float *lg = model_logits(&m);
