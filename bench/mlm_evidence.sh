@@ -3,12 +3,14 @@
 # machine: a domain WordPiece vocabulary, a small BERT pre-trained by `needle mlm train` for a
 # wall-time budget with its held-out perplexity logged, then the same reader fine-tuned on
 # COVID-QA's training papers from the pre-trained model and from the very weights that
-# pre-training started from (<mlm>/init), both scored on COVID-QA's held-out papers.
+# pre-training started from (init/), both scored on COVID-QA's held-out papers, with a paired
+# bootstrap of the F1 difference.
 #
 #   sh bench/mlm_evidence.sh            (run from the repository root; ~80 min: an hour of pre-training, the readers after)
 #
-# Settings (environment): SIZE (mini) the BERT-miniature size, VOCAB (8000), MLM_BATCH (32) and
-# MLM_LR (5e-4) of pre-training (blocks of 128 tokens), MLM_SECONDS (3300)
+# Settings (environment): SIZE (mini) the BERT-miniature size, VOCAB (8000), MLM_BATCH (32),
+# MLM_LR (5e-4) and PRETRAIN_DROPOUT (0.1: BERT's; the readers always train with 0.1) of
+# pre-training (blocks of 128 tokens), MLM_SECONDS (3300)
 # the pre-training budget the step count is sized to from a short probe, THREADS (2; on a
 # machine shared with other jobs one thread can run faster than two), TEST_FRACTION (0.2), OUT
 # (bench/out/mlm), READER_EPOCHS (6) and READER_LR (2e-4) of both readers, READER_STEPS (0:
@@ -18,16 +20,18 @@
 # OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE are unset, as in every benchmark. COVID-QA is split by
 # paper with `needle squad split`; the pre-training corpus is SQuAD v1.1 dev's contexts, the
 # training papers and SciFact's abstracts (never a test paper).
-# Outputs under OUT: tok/ (the vocabulary), mlm/ (the pre-trained BertForMaskedLM with its
-# tokenizer; mlm/init the random start), mlm.jsonl (per-step and held-out evaluation lines),
-# reader-{pretrained,random}/ and eval-{pretrained,random}[-slices].json, load.log (load average every
-# minute), summary.md (the tables docs/mlm.md quotes).
+# Outputs under OUT: tok/ (the vocabulary), init/ (the random start), mlm/ (the pre-trained
+# BertForMaskedLM with its tokenizer), mlm.jsonl (per-step and held-out evaluation lines),
+# reader-{pretrained,random}/ (best/: the best dev evaluation), eval-{pretrained,random}[-slices].json
+# and pred-*.json (test predictions), load.log (load average every minute), summary.md (the tables
+# docs/mlm.md quotes).
 set -e
 unset OPENBLAS_CORETYPE OPENBLAS_L2_SIZE
 SIZE=${SIZE:-mini}
 VOCAB=${VOCAB:-8000}
 MLM_SECONDS=${MLM_SECONDS:-3300}
 THREADS=${THREADS:-2}
+PRETRAIN_DROPOUT=${PRETRAIN_DROPOUT:-0.1}
 READER_EPOCHS=${READER_EPOCHS:-6}
 READER_LR=${READER_LR:-2e-4}
 TEST_FRACTION=${TEST_FRACTION:-0.2}
@@ -60,8 +64,25 @@ build/bench/squad_slices "$OUT/covid/test.json" 1200 $((SEED + 1)) "$OUT/covid/t
 # 2. a domain vocabulary from the pre-training corpus (never the test papers)
 $N ./needle tokenizer train --corpus $CORPUS --vocab-size "$VOCAB" --out "$OUT/tok" >"$OUT/tok.json"
 
-# 3. masked-LM pre-training: the step count fills MLM_SECONDS at the mean rate of steps 3-8 of a probe
-MLM="--init-size $SIZE --tokenizer $OUT/tok --train $CORPUS --max-seq-len $SEQ --batch-size $BATCH
+# 3. masked-LM pre-training from a new model (init/, the random start both readers are compared
+#    from), with its dropout set to PRETRAIN_DROPOUT for pre-training only (init-pretrain/; the
+#    pre-trained model gets init's dropout back before a reader starts from it).
+#    The step count fills MLM_SECONDS at the mean rate of steps 3-8 of a probe.
+$N ./needle model init --size "$SIZE" --tokenizer "$OUT/tok" --seed $SEED --out "$OUT/init" >/dev/null
+set_dropout() { # DIR FROM: DIR's dropout probabilities become FROM's, or PRETRAIN_DROPOUT when FROM is -
+    /usr/bin/python3 - "$1" "$2" "$PRETRAIN_DROPOUT" <<'PY'
+import json, sys
+path, source, p = sys.argv[1] + "/config.json", sys.argv[2], sys.argv[3]
+c = json.load(open(path))
+keys = ("hidden_dropout_prob", "attention_probs_dropout_prob")
+new = {k: float(p) for k in keys} if source == "-" else {k: json.load(open(source + "/config.json"))[k] for k in keys}
+c.update(new)
+json.dump(c, open(path, "w"), indent=2)
+PY
+}
+cp -r "$OUT/init" "$OUT/init-pretrain"
+set_dropout "$OUT/init-pretrain" -
+MLM="--model $OUT/init-pretrain --train $CORPUS --max-seq-len $SEQ --batch-size $BATCH
      --whole-word-mask --mlm-probability 0.15 --lr $LR --warmup-proportion 0.05 --weight-decay 0.01
      --dev-fraction 0.01 --seed $SEED --threads $THREADS"
 $N ./needle mlm train $MLM --max-steps 8 --save-dir "$OUT/probe" --log "$OUT/probe.jsonl" 2>"$OUT/probe.err"
@@ -76,6 +97,7 @@ $N ./needle mlm train $MLM --max-steps "$STEPS" --eval-every "$EVERY" --checkpoi
     --save-dir "$OUT/mlm" --log "$OUT/mlm.jsonl" 2>"$OUT/mlm.err"
 T1=$(date +%s)
 echo "pre-training: $((T1 - T0)) s wall; load after: $(cat /proc/loadavg)" | tee -a "$OUT/plan.txt"
+set_dropout "$OUT/mlm" "$OUT/init"
 fi
 
 # 4. the same reader from both starts: fine-tuned on the training slices, a tenth of the training
@@ -91,22 +113,24 @@ READER="--train $OUT/covid/train_slices.json --dev-fraction 0.1 --eval-every 100
         --warmup-proportion 0.1 --weight-decay 0.01 --seed $SEED --threads $THREADS"
 EVAL="--max-seq-len $SEQ --stride 32 --max-query-len 64 --batch-size 64 --threads $THREADS"
 for start in pretrained random; do
-    if [ $start = pretrained ]; then model="$OUT/mlm"; else model="$OUT/mlm/init"; fi
+    if [ $start = pretrained ]; then model="$OUT/mlm"; else model="$OUT/init"; fi
     t0=$(date +%s)
     $N ./needle reader train --model "$model" $READER --save-dir "$OUT/reader-$start" --log "$OUT/reader-$start.jsonl" \
         2>"$OUT/reader-$start.err"
     t1=$(date +%s)
     $N ./needle reader eval --model "$OUT/reader-$start/best" --data "$OUT/covid/test.json" $EVAL --out "$OUT/eval-$start.json" \
-        >/dev/null 2>"$OUT/eval-$start.err"
+        --predictions-out "$OUT/pred-$start.json" >/dev/null 2>"$OUT/eval-$start.err"
     t2=$(date +%s)
     $N ./needle reader eval --model "$OUT/reader-$start/best" --data "$OUT/covid/test_slices.json" $EVAL \
-        --out "$OUT/eval-$start-slices.json" >/dev/null 2>>"$OUT/eval-$start.err"
+        --out "$OUT/eval-$start-slices.json" --predictions-out "$OUT/pred-$start-slices.json" >/dev/null 2>>"$OUT/eval-$start.err"
     echo "reader from $start: train $((t1 - t0)) s, eval $((t2 - t1)) s" | tee -a "$OUT/plan.txt"
 done
 
 # 5. the tables
 /usr/bin/python3 - "$OUT" <<'EOF' | tee "$OUT/summary.md"
-import json, math, sys
+import json, math, random, sys
+sys.path.insert(0, "tests/tools")
+from squad_reference import answers, f1_v1, qid, questions
 out = sys.argv[1]
 print("| step | tokens seen | held-out MLM loss | perplexity | masked-token accuracy |")
 print("|---:|---:|---:|---:|---:|")
@@ -129,4 +153,19 @@ for start in ("pretrained", "random"):
         e = json.load(open(f"{out}/eval-{start}{suffix}.json"))
         row += f"| {e['exact_match']:.2f} | {e['f1']:.2f} | {e['top_n_accuracy']:.2f} "
     print(row + "|")
+print()
+# Paired bootstrap over test questions (10,000 resamples, seed 0): is the F1 difference
+# pretrained - random more than the luck of which questions were drawn?
+print("| test set | F1 pretrained - random | 95% bootstrap interval | resamples with difference <= 0 |")
+print("|---|---:|---:|---:|")
+for name, data, suffix in (("papers", "test.json", ""), ("slices", "test_slices.json", "-slices")):
+    qas = list(questions(json.load(open(f"{out}/covid/{data}"))))
+    pred = {s: json.load(open(f"{out}/pred-{s}{suffix}.json")) for s in ("pretrained", "random")}
+    d = [max(f1_v1(pred["pretrained"].get(qid(q), ""), g) for g in answers(q)) -
+         max(f1_v1(pred["random"].get(qid(q), ""), g) for g in answers(q)) for q in qas]
+    rnd = random.Random(0)
+    means = sorted(sum(rnd.choices(d, k=len(d))) / len(d) for _ in range(10000))
+    worse = sum(m <= 0 for m in means) / len(means)
+    print(f"| {name} ({len(d)} questions) | {100 * sum(d) / len(d):+.2f} | "
+          f"[{100 * means[249]:+.2f}, {100 * means[9749]:+.2f}] | {worse:.4f} |")
 EOF
