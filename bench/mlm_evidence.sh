@@ -153,6 +153,22 @@ for start in ("pretrained", "random"):
         e = json.load(open(f"{out}/eval-{start}{suffix}.json"))
         row += f"| {e['exact_match']:.2f} | {e['f1']:.2f} | {e['top_n_accuracy']:.2f} "
     print(row + "|")
+# The floor: a span of random position whose length in words is the training answers' mean,
+# drawn from the same context (5 seeds).
+train_qas = list(questions(json.load(open(f"{out}/covid/train.json"))))
+n = round(sum(len(answers(q)[0].split()) for q in train_qas) / len(train_qas))
+row = f"| a random span of {n} words | "
+for data in ("test.json", "test_slices.json"):
+    rows = [(p["context"].split(), q) for a in json.load(open(f"{out}/covid/{data}"))["data"]
+            for p in a["paragraphs"] for q in p["qas"]]
+    f1 = 0
+    for seed in range(5):
+        rnd = random.Random(seed)
+        for w, q in rows:
+            s = rnd.randrange(max(1, len(w) - n))
+            f1 += max(f1_v1(" ".join(w[s:s + n]), g) for g in answers(q))
+    row += f"| | {100 * f1 / (5 * len(rows)):.2f} | "
+print(row + "|")
 print()
 # Paired bootstrap over test questions (10,000 resamples, seed 0): is the F1 difference
 # pretrained - random more than the luck of which questions were drawn?
