@@ -193,18 +193,20 @@ static int batch_prepare(model *m, const model_batch *b) {
                 return error_set(NEEDLE_EINVAL, "batch row %d: position %d exceeds the model's %d positions", i, a->pos_ids[n], c->P);
         }
     }
-    a->head_selected = b->head_rows != NULL && c->head == MODEL_HEAD_MLM;
-    a->n_head_rows = a->head_selected ? b->n_head_rows : B * T;
-    if (b->head_rows && c->head != MODEL_HEAD_MLM)
-        return error_set(NEEDLE_EINVAL, "model_forward: head rows are for a masked-LM head; this model has another");
-    if (a->head_selected && (b->n_head_rows < 0 || b->n_head_rows > B * T))
-        return error_set(NEEDLE_EINVAL, "model_forward: %d head rows for %d positions", b->n_head_rows, B * T);
-    for (int i = 0; a->head_selected && i < b->n_head_rows; i++) {
-        int32_t r = b->head_rows[i];
-        if (r < 0 || r >= B * T || (i > 0 && r <= b->head_rows[i - 1]))
-            return error_set(NEEDLE_EINVAL, "model_forward: head row %d (%d) is outside [0, %d) or not ascending", i, r, B * T);
-        a->head_rows[i] = r;
+    if (b->head_rows) {
+        if (c->head != MODEL_HEAD_MLM)
+            return error_set(NEEDLE_EINVAL, "model_forward: head rows are for a masked-LM head; this model has another");
+        if (b->n_head_rows < 0 || b->n_head_rows > B * T)
+            return error_set(NEEDLE_EINVAL, "model_forward: %d head rows for %d positions", b->n_head_rows, B * T);
+        for (int i = 0; i < b->n_head_rows; i++) {
+            int32_t r = b->head_rows[i];
+            if (r < 0 || r >= B * T || (i > 0 && r <= b->head_rows[i - 1]))
+                return error_set(NEEDLE_EINVAL, "model_forward: head row %d (%d) is outside [0, %d) or not ascending", i, r, B * T);
+            a->head_rows[i] = r;
+        }
     }
+    a->head_selected = b->head_rows != NULL;
+    a->n_head_rows = b->head_rows ? b->n_head_rows : B * T;
     m->B = B;
     m->T = T;
     return 0;
